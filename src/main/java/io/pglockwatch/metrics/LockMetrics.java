@@ -1,0 +1,149 @@
+package io.pglockwatch.metrics;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.ToDoubleFunction;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pglockwatch.collect.LockMode;
+import io.pglockwatch.graph.DdlQueue;
+import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.target.PollFailure;
+import io.pglockwatch.target.PollListener;
+import io.pglockwatch.target.PollOutcome;
+import io.pglockwatch.target.TargetState;
+import io.pglockwatch.target.TargetStatus;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Per-target poll and lock metrics. Gauges read the latest {@link TargetState}; nothing is queried at
+ * scrape time. Every configured target has its series from startup, and a lock gauge without a fresh poll
+ * (before the first one, or while the target is down) reads NaN, never a made-up 0:
+ * {@code pglockwatch_target_up} says why.
+ */
+@Component
+class LockMetrics implements MeterBinder, PollListener {
+
+	private static final String FROM_LAST_POLL = " (from the last successful poll; NaN while the target is down)";
+
+	private final TargetStatus status;
+
+	private final Map<String, PerTarget> targets = new ConcurrentHashMap<>();
+
+	LockMetrics(TargetStatus status) {
+		this.status = status;
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		for (String name : this.status.names()) {
+			PerTarget meters = new PerTarget(registry, name);
+			this.targets.put(name, meters);
+			gauge(registry, "pglockwatch.target.up", name, null,
+					"1 if the target's last poll succeeded, 0 if it failed or has not finished yet",
+					(s) -> s.isUp() ? 1 : 0);
+			gauge(registry, "pglockwatch.last.successful.poll.timestamp", name, "seconds",
+					"Unix time of the target's last successful poll",
+					(s) -> s.lastSuccessAt() == null ? Double.NaN : s.lastSuccessAt().toEpochMilli() / 1000.0);
+			for (LockMode mode : LockMode.values()) {
+				Gauge.builder("pglockwatch.lock.waiters", this.status,
+						(st) -> fresh(st.get(name), (g) -> g.waitersByMode().getOrDefault(mode, 0)))
+					.tag("target", name)
+					.tag("mode", mode.pgName())
+					.description("Sessions waiting for a heavyweight lock, by requested mode" + FROM_LAST_POLL)
+					.register(registry);
+			}
+			gauge(registry, "pglockwatch.lock.wait.max", name, "seconds",
+					"Longest current lock wait" + FROM_LAST_POLL, (s) -> fresh(s, (g) -> seconds(g.maxWait())));
+			gauge(registry, "pglockwatch.root.blockers", name, null,
+					"Sessions that block others and wait for no lock themselves" + FROM_LAST_POLL,
+					(s) -> fresh(s, (g) -> g.rootBlockers().size()));
+			gauge(registry, "pglockwatch.ddl.queue.depth", name, null,
+					"Sessions queued behind the deepest waiting DDL, 0 when none" + FROM_LAST_POLL,
+					(s) -> fresh(s, (g) -> g.ddlQueues().isEmpty() ? 0 : g.deepestDdlQueue().queueDepth()));
+			gauge(registry, "pglockwatch.ddl.queue.wait", name, "seconds",
+					"How long the DDL with the deepest queue has waited for its lock, 0 when none" + FROM_LAST_POLL,
+					(s) -> fresh(s, (g) -> g.ddlQueues().isEmpty() ? 0 : seconds(g.deepestDdlQueue().waited())));
+		}
+	}
+
+	private void gauge(MeterRegistry registry, String meter, String target, String unit, String help,
+			ToDoubleFunction<TargetState> value) {
+		Gauge.builder(meter, this.status, (st) -> value.applyAsDouble(st.get(target)))
+			.tag("target", target)
+			.baseUnit(unit)
+			.description(help)
+			.register(registry);
+	}
+
+	private static double fresh(TargetState state, ToDoubleFunction<LockWaitGraph> value) {
+		LockWaitGraph graph = state.freshGraph();
+		return graph == null ? Double.NaN : value.applyAsDouble(graph);
+	}
+
+	private static double seconds(Duration duration) {
+		return duration.toNanos() / 1e9;
+	}
+
+	@Override
+	public void onPoll(PollOutcome outcome) {
+		PerTarget meters = this.targets.get(outcome.target());
+		if (meters == null) {
+			return;
+		}
+		meters.duration.record(outcome.duration());
+		if (!outcome.succeeded()) {
+			meters.failures.get(outcome.failure()).increment();
+			meters.previousSuccessNanos = 0;
+			return;
+		}
+		long now = System.nanoTime();
+		if (meters.previousSuccessNanos != 0) {
+			// integral of waiting sessions over time; a gap after failed polls is not guessed at
+			double elapsed = (now - meters.previousSuccessNanos) / 1e9;
+			meters.blockedSeconds.add(outcome.graph().lockWaiterCount() * elapsed);
+		}
+		meters.previousSuccessNanos = now;
+	}
+
+	/** Meters updated per poll rather than read from state. */
+	private static final class PerTarget {
+
+		final Timer duration;
+
+		final Map<PollFailure, Counter> failures = new java.util.EnumMap<>(PollFailure.class);
+
+		final DoubleAdder blockedSeconds = new DoubleAdder();
+
+		volatile long previousSuccessNanos;
+
+		PerTarget(MeterRegistry registry, String target) {
+			this.duration = Timer.builder("pglockwatch.poll.duration")
+				.description("Time one poll of the target took: connect if needed, read, build the graph")
+				.tag("target", target)
+				.register(registry);
+			for (PollFailure reason : PollFailure.values()) {
+				this.failures.put(reason, Counter.builder("pglockwatch.poll.failures")
+					.description("Failed polls by reason: connect, timeout, permission, query")
+					.tag("target", target)
+					.tag("reason", reason.label())
+					.register(registry));
+			}
+			FunctionCounter.builder("pglockwatch.blocked.session", this.blockedSeconds, DoubleAdder::sum)
+				.description("Integral of lock-waiting sessions over time: rate() of it is the average number waiting")
+				.tag("target", target)
+				.baseUnit("seconds")
+				.register(registry);
+		}
+
+	}
+
+}

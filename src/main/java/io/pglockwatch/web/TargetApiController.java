@@ -1,0 +1,56 @@
+package io.pglockwatch.web;
+
+import java.util.List;
+
+import io.pglockwatch.target.TargetState;
+import io.pglockwatch.target.TargetStatus;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
+
+/** {@code /api/v1/targets}: every target's state, and one target's live wait graph. */
+@RestController
+@RequestMapping(path = "/api/v1/targets", produces = "application/json")
+class TargetApiController {
+
+	private final TargetStatus status;
+
+	TargetApiController(TargetStatus status) {
+		this.status = status;
+	}
+
+	@GetMapping
+	List<TargetView> targets() {
+		return this.status.all().stream().map((s) -> TargetView.of(s, 0)).toList();
+	}
+
+	@GetMapping("/{name}")
+	TargetView target(@PathVariable String name) {
+		return TargetView.of(state(name), 0);
+	}
+
+	@GetMapping("/{name}/graph")
+	GraphView graph(@PathVariable String name) {
+		TargetState state = state(name);
+		if (state.freshGraph() == null) {
+			String why = (state.up() == null) ? "has not been polled yet"
+					: "is down (" + state.failure().label() + "): " + state.error();
+			throw new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE, "target " + name + " " + why);
+		}
+		return GraphView.of(state.freshGraph());
+	}
+
+	private TargetState state(String name) {
+		TargetState state = this.status.get(name);
+		if (state == null) {
+			throw new ResponseStatusException(HttpStatus.NOT_FOUND,
+					"unknown target '" + name + "'; configured: " + this.status.names());
+		}
+		return state;
+	}
+
+}
