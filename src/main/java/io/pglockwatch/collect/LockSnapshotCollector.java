@@ -51,6 +51,12 @@ public final class LockSnapshotCollector {
 			    WHERE (locktype, coalesce(database, 0), coalesce(relation, 0), coalesce(page, -1), coalesce(tuple, -1),
 			           coalesce(virtualxid, ''), coalesce(transactionid::text, ''), coalesce(classid, 0),
 			           coalesce(objid, 0), coalesce(objsubid, -1)) IN (SELECT * FROM waited)
+			), prepared AS (
+			    -- a prepared transaction's rows have no pid; its own transactionid lock ties them to its gid
+			    SELECT l.virtualtransaction, p.gid, p.owner, p.database, p.prepared
+			    FROM l
+			    JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = l.transactionid
+			    WHERE l.pid IS NULL AND l.locktype = 'transactionid' AND l.granted
 			), meta AS (
 			    SELECT statement_timestamp() AS taken_at, pg_backend_pid() AS monitor_pid,
 			           current_setting('server_version_num')::int AS server_version_num,
@@ -72,7 +78,7 @@ public final class LockSnapshotCollector {
 			LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.relation AND (c.database = m.current_db OR c.database = 0)
 			LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 			LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = c.pid
-			LEFT JOIN pg_catalog.pg_prepared_xacts p ON c.pid IS NULL AND c.virtualtransaction = '-1/' || p.transaction
+			LEFT JOIN prepared p ON c.pid IS NULL AND p.virtualtransaction = c.virtualtransaction
 			""";
 
 	static final String BLOCKING_PIDS_SQL = """
