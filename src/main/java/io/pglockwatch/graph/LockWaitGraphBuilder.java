@@ -397,15 +397,20 @@ final class LockWaitGraphBuilder {
 					continue;
 				}
 				for (int member : members) {
-					roots.add(new RootBlocker(member, countBehind(member), cycle));
+					LinkedHashMap<Integer, Integer> behind = behind(member);
+					Duration longest = Duration.ZERO;
+					for (int waiter : behind.keySet()) {
+						for (LockWait wait : LockWaitGraphBuilder.this.waitsByNode.getOrDefault(waiter, List.of())) {
+							if (wait.waited().compareTo(longest) > 0) {
+								longest = wait.waited();
+							}
+						}
+					}
+					roots.add(new RootBlocker(member, behind.size(), longest, cycle));
 				}
 			}
 			roots.sort(Comparator.comparingInt(RootBlocker::blockedCount).reversed().thenComparingInt(RootBlocker::pid));
 			return List.copyOf(roots);
-		}
-
-		private int countBehind(int node) {
-			return behind(node).size();
 		}
 
 		/** Every node that waits on {@code node} directly or transitively, nearest first, with its distance. */

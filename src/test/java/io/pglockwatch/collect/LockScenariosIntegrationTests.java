@@ -135,7 +135,7 @@ class LockScenariosIntegrationTests {
 			assertThat(kind(graph, reader.pid(), ddl.pid())).isEqualTo(EdgeKind.SOFT);
 			assertThat(kind(graph, reader.pid(), holder.pid())).isNull();
 		}
-		assertThat(graph.rootBlockers()).containsExactly(new RootBlocker(holder.pid(), 21, false));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(holder.pid(), 21));
 		assertThat(graph.ddlQueues()).hasSize(1);
 		DdlQueue queue = graph.ddlQueues().get(0);
 		assertThat(queue.pid()).isEqualTo(ddl.pid());
@@ -254,7 +254,7 @@ class LockScenariosIntegrationTests {
 		LockWaitGraph graph = poll();
 
 		assertEdgesEqualServer(graph);
-		assertThat(graph.rootBlockers()).containsExactly(new RootBlocker(first.pid(), 4, false));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(first.pid(), 4));
 		assertThat(graph.ddlQueues()).isEmpty();
 		assertThat(graph.edges()).extracting(WaitEdge::lockType).contains("transactionid", "tuple");
 	}

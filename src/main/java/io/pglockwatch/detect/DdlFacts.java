@@ -1,0 +1,9 @@
+package io.pglockwatch.detect;
+
+import java.time.Duration;
+
+import io.pglockwatch.collect.LockMode;
+
+/** The waiting DDL of a {@code ddl-lock-queue} incident. */
+public record DdlFacts(SessionFacts session, LockMode mode, String relation, Duration waited) {
+}
