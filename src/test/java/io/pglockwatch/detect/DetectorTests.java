@@ -30,7 +30,7 @@ class DetectorTests {
 			.holds(100, relation(USERS), ACCESS_SHARE)
 			.waits(200, relation(USERS), ACCESS_EXCLUSIVE, ddlWait);
 		for (int i = 1; i <= queued; i++) {
-			f.session(300 + i, "api", "active").waits(300 + i, relation(USERS), ACCESS_SHARE, ddlWait * 0.5);
+			f.session(300 + i, "api", "active").waits(300 + i, relation(USERS), ACCESS_SHARE, ddlWait - 0.1 * i);
 		}
 		return f;
 	}
