@@ -2,6 +2,8 @@ package io.pglockwatch.web;
 
 import java.util.List;
 
+import io.pglockwatch.graph.GraphView;
+import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.target.TargetState;
 import io.pglockwatch.target.TargetStatus;
 
@@ -19,18 +21,21 @@ class TargetApiController {
 
 	private final TargetStatus status;
 
-	TargetApiController(TargetStatus status) {
+	private final IncidentRecorder incidents;
+
+	TargetApiController(TargetStatus status, IncidentRecorder incidents) {
 		this.status = status;
+		this.incidents = incidents;
 	}
 
 	@GetMapping
 	List<TargetView> targets() {
-		return this.status.all().stream().map((s) -> TargetView.of(s, 0)).toList();
+		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()))).toList();
 	}
 
 	@GetMapping("/{name}")
 	TargetView target(@PathVariable String name) {
-		return TargetView.of(state(name), 0);
+		return TargetView.of(state(name), this.incidents.openCount(name));
 	}
 
 	@GetMapping("/{name}/graph")

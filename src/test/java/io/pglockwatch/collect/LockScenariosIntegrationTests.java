@@ -72,7 +72,7 @@ class LockScenariosIntegrationTests {
 
 	static TargetConnections connections(PostgresServer server, String database) {
 		PgLockwatchProperties.Target target = new PgLockwatchProperties.Target("lab", server.jdbcUrl(database),
-				server.superuser(), server.password());
+				server.superuser(), server.password(), null);
 		PgLockwatchProperties.Poll poll = new PgLockwatchProperties.Poll(Duration.ofSeconds(1), Duration.ofSeconds(2),
 				Duration.ofMillis(100), 2, Duration.ofSeconds(5));
 		return new TargetConnections(target, poll);

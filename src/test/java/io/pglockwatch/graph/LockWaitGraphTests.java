@@ -202,4 +202,26 @@ class LockWaitGraphTests {
 		assertThat(LockWaitGraph.empty("orders", SnapshotFixture.NOW).lockWaiterCount()).isZero();
 	}
 
+
+	@Test
+	void jsonViewOfARowLockChainAndAPreparedTransaction() {
+		LockWaitGraph graph = new SnapshotFixture().name(USERS, "public", "accounts")
+			.session(100, "a", "idle in transaction")
+			.holds(100, transaction(900), EXCLUSIVE)
+			.holds(200, tuple(USERS, 0, 1), EXCLUSIVE)
+			.waits(200, transaction(900), SHARE, 30)
+			.waits(300, tuple(USERS, 0, 1), EXCLUSIVE, 20)
+			.preparedHolds("4/4", "gid-1", relation(USERS), ROW_EXCLUSIVE)
+			.waits(400, relation(USERS), SHARE, 5)
+			.graph();
+		GraphView view = GraphView.of(graph);
+		assertThat(view.edges()).extracting(GraphView.Edge::relation).containsOnly(null, "public.accounts");
+		assertThat(view.edges()).filteredOn((e) -> e.blockerGid() != null)
+			.singleElement()
+			.satisfies((e) -> assertThat(e.blockerPid()).isZero());
+		assertThat(view.sessions()).extracting(GraphView.Session::gid).contains("gid-1");
+		assertThat(view.roots()).extracting(GraphView.Root::pid).contains(0, 100);
+		assertThat(view.edgeCount()).isEqualTo(3);
+	}
+
 }

@@ -1,4 +1,4 @@
-package io.pglockwatch.web;
+package io.pglockwatch.graph;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -7,21 +7,15 @@ import java.util.Locale;
 import java.util.Map;
 
 import io.pglockwatch.collect.SessionActivity;
-import io.pglockwatch.graph.DdlQueue;
-import io.pglockwatch.graph.LockWait;
-import io.pglockwatch.graph.LockWaitGraph;
-import io.pglockwatch.graph.RootBlocker;
-import io.pglockwatch.graph.SessionNode;
-import io.pglockwatch.graph.WaitEdge;
 
 /**
  * The JSON form of a {@link LockWaitGraph}. Prepared transactions have pid 0 (as in pg_blocking_pids) and
  * are told apart by {@code gid}; ages are seconds measured on the server's clock at {@code takenAt}.
  */
-record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount, List<Session> sessions,
+public record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount, List<Session> sessions,
 		List<Edge> edges, List<Root> roots, List<Queue> ddlQueues, List<List<Integer>> cycles) {
 
-	static GraphView of(LockWaitGraph graph) {
+	public static GraphView of(LockWaitGraph graph) {
 		Map<Integer, SessionNode> nodes = graph.sessions();
 		List<Session> sessions = nodes.values().stream().map((n) -> Session.of(n, graph.takenAt())).toList();
 		List<Edge> edges = graph.edges().stream().map((e) -> Edge.of(e, nodes)).toList();
@@ -38,16 +32,16 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 		return value.name().toLowerCase(Locale.ROOT);
 	}
 
-	static Double seconds(Instant from, Instant to) {
+	public static Double seconds(Instant from, Instant to) {
 		return (from == null || to == null) ? null : Math.max(0, Duration.between(from, to).toMillis() / 1000.0);
 	}
 
-	record Session(int pid, String gid, String database, String user, String applicationName, String clientAddress,
+	public record Session(int pid, String gid, String database, String user, String applicationName, String clientAddress,
 			String backendType, String state, Instant backendStart, Instant xactStart, Instant queryStart,
 			Instant stateChange, Double transactionAgeSeconds, String waitEventType, String waitEvent, String query,
 			String commandTag, List<Integer> parallelWorkers, List<Wait> waiting) {
 
-		static Session of(SessionNode node, Instant takenAt) {
+		public static Session of(SessionNode node, Instant takenAt) {
 			List<Wait> waits = node.waits().stream().map(Wait::of).toList();
 			if (node.prepared() != null) {
 				var p = node.prepared();
@@ -68,7 +62,7 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 
 	}
 
-	record Wait(String lockType, String mode, String object, String relation, double waitSeconds, int queuePosition) {
+	public record Wait(String lockType, String mode, String object, String relation, double waitSeconds, int queuePosition) {
 
 		static Wait of(LockWait wait) {
 			return new Wait(wait.object().lockType(), wait.mode().pgName(), wait.description(), wait.relation(),
@@ -77,7 +71,7 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 
 	}
 
-	record Edge(int waiterPid, int blockerPid, String blockerGid, String kind, String lockType, String mode,
+	public record Edge(int waiterPid, int blockerPid, String blockerGid, String kind, String lockType, String mode,
 			String relation, String object) {
 
 		static Edge of(WaitEdge edge, Map<Integer, SessionNode> nodes) {
@@ -86,11 +80,12 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 			String relation = null;
 			SessionNode waiter = nodes.get(edge.waiterPid());
 			if (waiter != null) {
-				relation = waiter.waits().stream()
-					.filter((w) -> w.description().equals(edge.object()))
-					.map(LockWait::relation)
-					.findFirst()
-					.orElse(null);
+				for (LockWait wait : waiter.waits()) {
+					if (wait.description().equals(edge.object())) {
+						relation = wait.relation(); // null for locks that are not on a relation
+						break;
+					}
+				}
 			}
 			return new Edge(GraphView.pid(edge.waiterPid()), GraphView.pid(edge.blockerPid()), gid, GraphView.kind(edge.kind()), edge.lockType(),
 					edge.mode().pgName(), relation, edge.object());
@@ -98,7 +93,7 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 
 	}
 
-	record Root(int pid, String gid, String state, String applicationName, String user, Double transactionAgeSeconds,
+	public record Root(int pid, String gid, String state, String applicationName, String user, Double transactionAgeSeconds,
 			int blockedCount, boolean onCycle) {
 
 		static Root of(RootBlocker root, SessionNode node, Instant takenAt) {
@@ -109,7 +104,7 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 
 	}
 
-	record Queue(int pid, String relation, String mode, double waitSeconds, int queueDepth,
+	public record Queue(int pid, String relation, String mode, double waitSeconds, int queueDepth,
 			List<Integer> rootBlockerPids, List<Queued> queued) {
 
 		static Queue of(DdlQueue queue, Map<Integer, SessionNode> nodes) {
@@ -120,10 +115,10 @@ record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount
 
 	}
 
-	record Queued(int pid, int position, int distance) {
+	public record Queued(int pid, int position, int distance) {
 	}
 
-	static int pid(int nodeId) {
+	public static int pid(int nodeId) {
 		return Math.max(0, nodeId);
 	}
 

@@ -1,0 +1,281 @@
+package io.pglockwatch.incident;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pglockwatch.detect.Incident;
+import io.pglockwatch.detect.IncidentEvent;
+import io.pglockwatch.detect.IncidentKind;
+import io.pglockwatch.detect.IncidentLifecycle;
+import io.pglockwatch.detect.Thresholds;
+import io.pglockwatch.graph.GraphView;
+import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.target.PollListener;
+import io.pglockwatch.target.PollOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Advances each target's {@link IncidentLifecycle} after every successful poll, on the poll thread (pure and
+ * quick), and hands every store write to one writer thread: the store may live on the very cluster that is
+ * locked, so a slow store must never delay a poll. The writer keeps events in order and retries a failed
+ * write with backoff until the store takes it, so nothing is lost while the process lives. Active incidents
+ * are read back at startup, so a restart mid-incident continues the same incident.
+ */
+public final class IncidentRecorder implements PollListener, MeterBinder, SmartLifecycle {
+
+	private static final Logger logger = LoggerFactory.getLogger(IncidentRecorder.class);
+
+	private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
+
+	private final IncidentStore store;
+
+	private final PgLockwatchProperties properties;
+
+	private final JsonMapper json;
+
+	private final ObjectProvider<IncidentListener> listeners;
+
+	private final Clock clock;
+
+	private final Map<String, IncidentLifecycle> lifecycles = new HashMap<>();
+
+	private final Map<String, Thresholds> thresholds = new HashMap<>();
+
+	private final Map<String, Map<IncidentKind, AtomicInteger>> openCounts = new ConcurrentHashMap<>();
+
+	private final Map<String, Map<IncidentKind, Counter>> openedCounters = new ConcurrentHashMap<>();
+
+	private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor((r) -> {
+		Thread thread = new Thread(r, "pglockwatch-incident-writer");
+		thread.setDaemon(true);
+		return thread;
+	});
+
+	private volatile boolean running;
+
+	public IncidentRecorder(IncidentStore store, PgLockwatchProperties properties, JsonMapper json,
+			ObjectProvider<IncidentListener> listeners, Clock clock) {
+		this.store = store;
+		this.properties = properties;
+		this.json = json;
+		this.listeners = listeners;
+		this.clock = clock;
+		List<Incident> restored = store.findActive();
+		for (PgLockwatchProperties.Target target : properties.targets()) {
+			this.lifecycles.put(target.name(),
+					new IncidentLifecycle(target.name(), restored, () -> UUID.randomUUID().toString()));
+			this.thresholds.put(target.name(), properties.detection().thresholds(target.detection()));
+			Map<IncidentKind, AtomicInteger> counts = new EnumMap<>(IncidentKind.class);
+			for (IncidentKind kind : IncidentKind.values()) {
+				counts.put(kind, new AtomicInteger());
+			}
+			this.openCounts.put(target.name(), counts);
+			recount(target.name());
+		}
+		if (!restored.isEmpty()) {
+			logger.info("Continuing {} active incident(s) from the store", restored.size());
+		}
+	}
+
+	/** The effective thresholds of a target. */
+	public Thresholds thresholds(String target) {
+		return this.thresholds.get(target);
+	}
+
+	/** Active incidents of a target right now. */
+	public int openCount(String target) {
+		Map<IncidentKind, AtomicInteger> counts = this.openCounts.get(target);
+		return counts == null ? 0 : counts.values().stream().mapToInt(AtomicInteger::get).sum();
+	}
+
+	@Override
+	public void onPoll(PollOutcome outcome) {
+		IncidentLifecycle lifecycle = this.lifecycles.get(outcome.target());
+		if (lifecycle == null || !outcome.succeeded()) {
+			return; // a failed poll says nothing about whether the condition is gone
+		}
+		List<IncidentEvent> events = lifecycle.advance(outcome.graph(), this.thresholds.get(outcome.target()));
+		if (events.isEmpty()) {
+			return;
+		}
+		recount(outcome.target());
+		for (IncidentEvent event : events) {
+			if (event.type() == IncidentEvent.Type.OPENED) {
+				Counter counter = counter(outcome.target(), event.incident().kind());
+				if (counter != null) {
+					counter.increment();
+				}
+				logger.warn("Incident {} opened on {}: {} (queue {}, key {})", event.incident().id(), outcome.target(),
+						event.incident().kind().label(), event.incident().queueDepth(), event.incident().dedupKey());
+			}
+			else if (event.type() == IncidentEvent.Type.RESOLVED) {
+				logger.info("Incident {} on {} resolved", event.incident().id(), outcome.target());
+			}
+			else if (event.type() == IncidentEvent.Type.ESCALATED) {
+				logger.warn("Incident {} on {} escalated to critical", event.incident().id(), outcome.target());
+			}
+		}
+		this.writer.execute(() -> events.forEach(this::persist));
+	}
+
+	private void recount(String target) {
+		Map<IncidentKind, Integer> counts = new EnumMap<>(IncidentKind.class);
+		for (Incident incident : this.lifecycles.get(target).active()) {
+			counts.merge(incident.kind(), 1, Integer::sum);
+		}
+		this.openCounts.get(target).forEach((kind, value) -> value.set(counts.getOrDefault(kind, 0)));
+	}
+
+	private Counter counter(String target, IncidentKind kind) {
+		Map<IncidentKind, Counter> counters = this.openedCounters.get(target);
+		return counters == null ? null : counters.get(kind);
+	}
+
+	private void persist(IncidentEvent event) {
+		Duration delay = Duration.ofMillis(250);
+		while (true) {
+			try {
+				write(event);
+				break;
+			}
+			catch (RuntimeException ex) {
+				if (!(ex instanceof org.springframework.dao.DataAccessException)) {
+					// a bug, not an unavailable store: retrying would block every later event behind this one
+					logger.error("Could not store {} of incident {}; event skipped", event.type(), event.incident().id(), ex);
+					break;
+				}
+				if (!this.running && Thread.currentThread().isInterrupted()) {
+					logger.error("Incident store unavailable at shutdown; event {} of incident {} not stored",
+							event.type(), event.incident().id());
+					return;
+				}
+				logger.warn("Incident store write failed ({}); retrying in {} ms", ex.getMessage(), delay.toMillis());
+				try {
+					Thread.sleep(delay.toMillis());
+				}
+				catch (InterruptedException interrupted) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+				delay = delay.multipliedBy(2).compareTo(MAX_RETRY_DELAY) > 0 ? MAX_RETRY_DELAY : delay.multipliedBy(2);
+			}
+		}
+		for (IncidentListener listener : this.listeners.orderedStream().toList()) {
+			try {
+				listener.onIncidentEvent(event);
+			}
+			catch (RuntimeException ex) {
+				logger.error("Incident listener {} failed", listener.getClass().getSimpleName(), ex);
+			}
+		}
+	}
+
+	private void write(IncidentEvent event) {
+		this.store.save(event.incident());
+		if (event.point() != null) {
+			this.store.appendTimeline(event.incident().id(), event.point());
+		}
+		if (event.peakGraph() != null) {
+			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(GraphView.of(event.peakGraph())));
+		}
+	}
+
+	private void prune() {
+		try {
+			PgLockwatchProperties.Incidents retention = this.properties.incidents();
+			int deleted = this.store.prune(this.clock.instant().minus(retention.maxAge()), retention.maxCount());
+			if (deleted > 0) {
+				logger.info("Pruned {} resolved incident(s) from the history", deleted);
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Pruning incident history failed: {}", ex.getMessage());
+		}
+	}
+
+	/** Waits until every event handed to the writer so far is stored (for tests and orderly shutdown). */
+	public void flush(Duration timeout) {
+		try {
+			this.writer.submit(() -> {
+			}).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException("incident writer did not catch up within " + timeout, ex);
+		}
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		this.openCounts.forEach((target, counts) -> {
+			Map<IncidentKind, Counter> counters = new EnumMap<>(IncidentKind.class);
+			counts.forEach((kind, value) -> {
+				Gauge.builder("pglockwatch.incidents.open", value, AtomicInteger::get)
+					.description("Active (open or escalated) incidents by kind")
+					.tag("target", target)
+					.tag("kind", kind.label())
+					.register(registry);
+				counters.put(kind, Counter.builder("pglockwatch.incidents.opened")
+					.description("Incidents opened by kind")
+					.tag("target", target)
+					.tag("kind", kind.label())
+					.register(registry));
+			});
+			this.openedCounters.put(target, counters);
+		});
+	}
+
+	@Override
+	public void start() {
+		long every = this.properties.incidents().pruneInterval().toMillis();
+		this.writer.scheduleWithFixedDelay(this::prune, 0, every, TimeUnit.MILLISECONDS);
+		this.running = true;
+	}
+
+	@Override
+	public void stop() {
+		this.running = false;
+		try {
+			flush(Duration.ofSeconds(5));
+		}
+		catch (IllegalStateException ex) {
+			logger.warn("Stopping with incident events not yet stored: {}", ex.getMessage());
+		}
+		this.writer.shutdownNow();
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		// stop after the pollers (default phase), so their last events are written
+		return Integer.MAX_VALUE - 1;
+	}
+
+	List<String> targets() {
+		return new ArrayList<>(this.lifecycles.keySet());
+	}
+
+}
