@@ -68,7 +68,7 @@ public final class LockSnapshotCollector {
 			       c.classid, c.objid, c.objsubid, c.virtualtransaction, c.pid, c.mode, c.granted, c.waitstart,
 			       d.datname AS lock_datname, rn.nspname AS rel_schema, rc.relname AS rel_name,
 			       (c.database = m.current_db OR c.database = 0) AS rel_local,
-			       a.leader_pid, a.datname, a.usename, a.application_name, host(a.client_addr) AS client_addr,
+			       a.pid AS activity_pid, a.leader_pid, a.datname, a.usename, a.application_name, host(a.client_addr) AS client_addr,
 			       a.backend_type, a.state, a.backend_start, a.xact_start, a.query_start, a.state_change,
 			       a.wait_event_type, a.wait_event, a.query,
 			       p.gid, p.owner AS prepared_owner, p.database AS prepared_database, p.prepared
@@ -249,7 +249,8 @@ public final class LockSnapshotCollector {
 							rs.getString("prepared_owner"), rs.getString("prepared_database"), instant(rs, "prepared")));
 				}
 			}
-			else if (!this.sessions.containsKey(pid) && rs.getString("backend_type") != null) {
+			else if (!this.sessions.containsKey(pid) && getInt(rs, "activity_pid") != null) {
+				// without pg_monitor another role's row has most columns null; the session is still real
 				String query = rs.getString("query");
 				this.sessions.put(pid,
 						new SessionActivity(pid, getInt(rs, "leader_pid"), rs.getString("datname"), rs.getString("usename"),
@@ -282,7 +283,7 @@ public final class LockSnapshotCollector {
 
 		UnsupportedServerException(int version) {
 			super("PostgreSQL server_version_num " + version
-					+ " is not supported: pg-lockwatch needs PostgreSQL 14 or later (pg_locks.waitstart)");
+					+ " is not supported: pg-lockwatch needs PostgreSQL 14 or later (pg_locks.waitstart)", "0A000");
 		}
 
 	}

@@ -95,6 +95,17 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 		if (!restored.isEmpty()) {
 			logger.info("Continuing {} active incident(s) from the store", restored.size());
 		}
+		for (Incident orphan : restored) {
+			if (!this.lifecycles.containsKey(orphan.target())) {
+				// nobody watches that target any more, so nothing would ever resolve it
+				Incident resolved = new Incident(orphan.id(), orphan.dedupKey(), orphan.target(), orphan.kind(),
+						orphan.severity(), io.pglockwatch.detect.IncidentState.RESOLVED, orphan.openedAt(),
+						orphan.escalatedAt(), clock.instant(), orphan.lastSeenAt(), orphan.ddl(), orphan.rootBlocker(), 0,
+						orphan.peakQueueDepth(), orphan.peakMaxWait(), orphan.database());
+				logger.info("Resolving incident {}: target {} is no longer configured", orphan.id(), orphan.target());
+				this.writer.execute(() -> persist(new IncidentEvent(IncidentEvent.Type.RESOLVED, resolved, null, null)));
+			}
+		}
 	}
 
 	/** The effective thresholds of a target. */

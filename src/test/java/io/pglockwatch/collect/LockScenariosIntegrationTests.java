@@ -360,4 +360,44 @@ class LockScenariosIntegrationTests {
 		return result;
 	}
 
+
+	@Test
+	void aRoleWithoutPgMonitorStillSeesEverySessionAndEdge() throws Exception {
+		this.server.createRole("plainwatcher", "plain-pw");
+		PgLockwatchProperties.Target target = new PgLockwatchProperties.Target("lab",
+				this.server.jdbcUrl(PostgresServer.DEFAULT_DATABASE), "plainwatcher", "plain-pw", null);
+		try (TargetConnections plain = new TargetConnections(target, new PgLockwatchProperties.Poll(Duration.ofSeconds(1),
+				Duration.ofSeconds(2), Duration.ofMillis(100), 2, Duration.ofSeconds(5)))) {
+			LockSnapshotCollector unprivileged = new LockSnapshotCollector("lab", QueryTextMode.REDACTED,
+					new RelationNameResolver(plain, Clock.systemUTC()));
+			LockScenario.Session holder = this.scenario.session("holder");
+			holder.execute("BEGIN; SELECT * FROM users LIMIT 1");
+			LockScenario.Session ddl = this.scenario.session("ddl");
+			ddl.submit("ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false");
+			this.scenario.awaitWaiting(ddl, WAIT);
+			for (int i = 1; i <= 3; i++) {
+				this.scenario.session("r" + i).submit("SELECT count(*) FROM users");
+			}
+			this.scenario.awaitLockWaiters(4, WAIT);
+
+			Connection connection = plain.borrow();
+			LockSnapshot snapshot;
+			try {
+				snapshot = unprivileged.read(connection);
+			}
+			finally {
+				plain.release(connection, false);
+			}
+			LockWaitGraph graph = LockWaitGraph.of(snapshot);
+
+			assertThat(snapshot.readAllStats()).isFalse();
+			assertEdgesEqualServer(graph);
+			assertThat(graph.ddlQueues()).singleElement().satisfies((q) -> assertThat(q.queueDepth()).isEqualTo(3));
+			SessionNode hidden = graph.sessions().get(holder.pid());
+			assertThat(hidden.activity()).isNotNull();
+			assertThat(hidden.activity().query()).isEqualTo("<insufficient privilege>");
+			assertThat(hidden.activity().state()).isNull();
+		}
+	}
+
 }
