@@ -1,0 +1,220 @@
+package io.pglockwatch.target;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import io.pglockwatch.collect.QueryTextMode;
+import io.pglockwatch.detect.Thresholds;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import org.hibernate.validator.constraints.time.DurationMin;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Everything under {@code pglockwatch.*}. Binding is strict: an unknown key under {@code pglockwatch} stops
+ * startup, so a typo cannot silently leave a default in place.
+ *
+ * @param poll how and how often targets are read
+ * @param targets the PostgreSQL servers to watch; at least one
+ * @param queryText how much query text leaves the service (API, dashboard, alerts, logs)
+ * @param detection when a lock situation becomes an incident
+ * @param incidents how long incident history is kept
+ */
+@Validated
+@ConfigurationProperties(prefix = "pglockwatch", ignoreUnknownFields = false)
+public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
+		@NotEmpty(message = NO_TARGET) List<@Valid Target> targets,
+		@NotNull @DefaultValue("redacted") QueryTextMode queryText, @Valid @DefaultValue Detection detection,
+		@Valid @DefaultValue Incidents incidents) {
+
+	static final String NOT_NEGATIVE = "must not be negative";
+
+	static final String AT_LEAST_ONE = "must be at least 1";
+
+	static final String NO_TARGET = "no target configured. Set pglockwatch.targets[0].name and "
+			+ "pglockwatch.targets[0].url (environment: PGLOCKWATCH_TARGETS_0_NAME, PGLOCKWATCH_TARGETS_0_URL, "
+			+ "PGLOCKWATCH_TARGETS_0_USERNAME, PGLOCKWATCH_TARGETS_0_PASSWORD); see docs/configuration.md. "
+			+ "To try pg-lockwatch on an embedded PostgreSQL with a demo workload, run: mvn spring-boot:test-run";
+
+	public PgLockwatchProperties {
+		targets = (targets == null) ? List.of() : List.copyOf(targets);
+	}
+
+	/** Names must be unique: they are the {@code target} label of every metric. */
+	@AssertTrue(message = "target names must be unique (pglockwatch.targets[*].name)")
+	boolean isTargetNamesUnique() {
+		Set<String> seen = new HashSet<>();
+		return this.targets.stream().map(Target::name).filter((name) -> name != null).allMatch(seen::add);
+	}
+
+	/** The statement timeout must leave room before the deadline, or a slow read would always time out. */
+	@AssertTrue(message = "pglockwatch.poll.statement-timeout must not be longer than pglockwatch.poll.interval "
+			+ "x pglockwatch.poll.deadline")
+	boolean isStatementTimeoutWithinDeadline() {
+		return this.poll == null || this.poll.statementTimeout() == null || this.poll.interval() == null
+				|| this.poll.statementTimeout().compareTo(this.poll.deadlineDuration()) <= 0;
+	}
+
+	public Target target(String name) {
+		return this.targets.stream().filter((t) -> t.name().equals(name)).findFirst().orElse(null);
+	}
+
+	/**
+	 * @param interval time between the starts of two polls of one target; polls of one target never overlap
+	 * @param statementTimeout {@code statement_timeout} of the monitor's own sessions
+	 * @param lockTimeout {@code lock_timeout} of the monitor's own sessions, so it never queues behind a DDL
+	 * @param deadline a poll still running after this many intervals has failed with reason {@code timeout}
+	 * @param connectTimeout TCP connect and login timeout for a target
+	 */
+	public record Poll(@NotNull @DurationMin(millis = 100, message = "must be at least 100ms") @DefaultValue("1s") Duration interval,
+			@NotNull @DurationMin(millis = 1, message = "must be positive") @DefaultValue("2s") Duration statementTimeout,
+			@NotNull @DurationMin(millis = 1, message = "must be positive") @DefaultValue("100ms") Duration lockTimeout,
+			@Min(value = 1, message = "must be at least 1") @Max(value = 100, message = "must be at most 100") @DefaultValue("2") int deadline,
+			@NotNull @DurationMin(seconds = 1, message = "must be at least 1s") @DefaultValue("5s") Duration connectTimeout) {
+
+		public Duration deadlineDuration() {
+			return this.interval.multipliedBy(this.deadline);
+		}
+
+	}
+
+	/**
+	 * A PostgreSQL server to watch.
+	 *
+	 * @param name {@code [a-z0-9-]{1,40}}, unique; the {@code target} label of its metrics
+	 * @param url {@code jdbc:postgresql://host:port/database}; other databases on the same server are
+	 * watched too (pg_locks covers the whole server)
+	 * @param username a role with {@code pg_monitor} (and {@code pg_signal_backend} for the guard)
+	 * @param password the role's password; never logged
+	 */
+	public record Target(
+			@NotNull(message = "must be set") @Pattern(regexp = "[a-z0-9-]{1,40}", message = "must match [a-z0-9-]{1,40}") String name,
+			@NotNull(message = "must be set") @Pattern(regexp = "jdbc:postgresql://[^/?#]+/[^?#]+(\\?.*)?",
+					message = "must look like jdbc:postgresql://host:5432/database") String url,
+			String username, String password, @Valid DetectionOverride detection) {
+
+		@Override
+		public String toString() {
+			return "Target[name=" + this.name + ", url=" + this.url + ", username=" + this.username + ", password="
+					+ (this.password == null ? "null" : "******") + ", detection=" + this.detection + "]";
+		}
+
+	}
+
+
+	/**
+	 * When a lock situation becomes an incident.
+	 *
+	 * @param ddlQueue a DDL waiting for a strong relation lock with sessions queued behind it
+	 * @param blockingChain any root blocker with many sessions behind it (row locks, advisory locks...)
+	 * @param idleBlocker a root blocker idle in a transaction
+	 * @param resolveAfter the condition must be gone this long before an incident resolves, so a migration
+	 * that retries with lock_timeout is one incident, not one per try
+	 */
+	public record Detection(@Valid @DefaultValue DdlQueue ddlQueue, @Valid @DefaultValue BlockingChain blockingChain,
+			@Valid @DefaultValue IdleBlocker idleBlocker,
+			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("10s") Duration resolveAfter) {
+
+		/** These thresholds with a target's overrides applied. */
+		public Thresholds thresholds(DetectionOverride override) {
+			DdlQueue d = this.ddlQueue;
+			BlockingChain b = this.blockingChain;
+			Duration minIdle = this.idleBlocker.minIdle();
+			Duration resolve = this.resolveAfter;
+			if (override != null) {
+				if (override.ddlQueue() != null) {
+					var o = override.ddlQueue();
+					d = new DdlQueue(or(o.minQueued(), d.minQueued()), or(o.minWait(), d.minWait()),
+							or(o.criticalQueued(), d.criticalQueued()), or(o.criticalWait(), d.criticalWait()));
+				}
+				if (override.blockingChain() != null) {
+					var o = override.blockingChain();
+					b = new BlockingChain(or(o.minBlocked(), b.minBlocked()), or(o.minWait(), b.minWait()));
+				}
+				if (override.idleBlocker() != null) {
+					minIdle = or(override.idleBlocker().minIdle(), minIdle);
+				}
+				resolve = or(override.resolveAfter(), resolve);
+			}
+			return new Thresholds(new Thresholds.DdlQueue(d.minQueued(), d.minWait(), d.criticalQueued(), d.criticalWait()),
+					new Thresholds.BlockingChain(b.minBlocked(), b.minWait()), new Thresholds.IdleBlocker(minIdle), resolve);
+		}
+
+		private static <T> T or(T value, T fallback) {
+			return value != null ? value : fallback;
+		}
+
+		/**
+		 * @param minQueued sessions queued behind the waiting DDL (directly or transitively)
+		 * @param minWait how long the DDL itself has waited for its lock
+		 * @param criticalQueued escalate to critical at this queue depth ...
+		 * @param criticalWait ... or after this wait
+		 */
+		public record DdlQueue(@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("3") int minQueued,
+				@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("2s") Duration minWait,
+				@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("20") int criticalQueued,
+				@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("30s") Duration criticalWait) {
+		}
+
+		/**
+		 * @param minBlocked sessions behind one root blocker
+		 * @param minWait how long the longest of them has waited
+		 */
+		public record BlockingChain(@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("5") int minBlocked,
+				@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("30s") Duration minWait) {
+		}
+
+		/** @param minIdle how long the root blocker has been idle in its transaction while blocking */
+		public record IdleBlocker(
+				@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("30s") Duration minIdle) {
+		}
+
+	}
+
+	/** Per-target overrides of {@link Detection}: every key optional, unset keys inherit the global value. */
+	public record DetectionOverride(@Valid DdlQueueOverride ddlQueue, @Valid BlockingChainOverride blockingChain,
+			@Valid IdleBlockerOverride idleBlocker,
+			@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration resolveAfter) {
+
+		/** See {@link Detection.DdlQueue}. */
+		public record DdlQueueOverride(@Min(value = 1, message = AT_LEAST_ONE) Integer minQueued,
+				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration minWait,
+				@Min(value = 1, message = AT_LEAST_ONE) Integer criticalQueued,
+				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration criticalWait) {
+		}
+
+		/** See {@link Detection.BlockingChain}. */
+		public record BlockingChainOverride(@Min(value = 1, message = AT_LEAST_ONE) Integer minBlocked,
+				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration minWait) {
+		}
+
+		/** See {@link Detection.IdleBlocker}. */
+		public record IdleBlockerOverride(@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration minIdle) {
+		}
+
+	}
+
+	/**
+	 * Incident history kept in the store ({@code spring.datasource.*}), pruned in the background.
+	 *
+	 * @param maxAge resolved incidents older than this are deleted
+	 * @param maxCount at most this many incidents are kept; the oldest resolved go first
+	 * @param pruneInterval how often pruning runs
+	 */
+	public record Incidents(
+			@NotNull @DurationMin(hours = 1, message = "must be at least 1h") @DefaultValue("30d") Duration maxAge,
+			@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("10000") int maxCount,
+			@NotNull @DurationMin(seconds = 1, message = "must be at least 1s") @DefaultValue("1h") Duration pruneInterval) {
+	}
+
+}
