@@ -89,7 +89,7 @@ public final class Detector {
 	/**
 	 * The dedup key says what the incident is: target, kind, and the session at its heart by pid and
 	 * backend start (pids are reused; a pid with its start time is not). A prepared transaction is named
-	 * by its gid. Never longer than PagerDuty's 255 characters.
+	 * by its gid. At most 240 characters, so with the escalation suffix it fits PagerDuty's 255.
 	 */
 	public static String dedupKey(String target, IncidentKind kind, SessionFacts session) {
 		String who;
@@ -102,7 +102,8 @@ public final class Detector {
 					: (start.getEpochSecond() * 1_000_000L + start.getNano() / 1_000));
 		}
 		String key = target + "/" + kind.label() + "/" + who;
-		return key.length() <= 255 ? key : key.substring(0, 240) + "#" + Integer.toHexString(key.hashCode());
+		// room for the "/critical" suffix of the escalation alert within PagerDuty's 255 characters
+		return key.length() <= 240 ? key : key.substring(0, 225) + "#" + Integer.toHexString(key.hashCode());
 	}
 
 	/** What an incident keeps of a session, measured on the server's clock at the poll. */

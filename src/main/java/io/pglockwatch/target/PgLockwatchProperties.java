@@ -29,13 +29,14 @@ import org.springframework.validation.annotation.Validated;
  * @param queryText how much query text leaves the service (API, dashboard, alerts, logs)
  * @param detection when a lock situation becomes an incident
  * @param incidents how long incident history is kept
+ * @param alerts where incidents are sent
  */
 @Validated
 @ConfigurationProperties(prefix = "pglockwatch", ignoreUnknownFields = false)
 public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 		@NotEmpty(message = NO_TARGET) List<@Valid Target> targets,
 		@NotNull @DefaultValue("redacted") QueryTextMode queryText, @Valid @DefaultValue Detection detection,
-		@Valid @DefaultValue Incidents incidents) {
+		@Valid @DefaultValue Incidents incidents, @Valid @DefaultValue Alerts alerts) {
 
 	static final String NOT_NEGATIVE = "must not be negative";
 
@@ -215,6 +216,71 @@ public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 			@NotNull @DurationMin(hours = 1, message = "must be at least 1h") @DefaultValue("30d") Duration maxAge,
 			@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("10000") int maxCount,
 			@NotNull @DurationMin(seconds = 1, message = "must be at least 1s") @DefaultValue("1h") Duration pruneInterval) {
+	}
+
+
+	/**
+	 * Alert channels. A channel with an empty URL / routing key is off.
+	 *
+	 * @param pagerduty PagerDuty Events API v2
+	 * @param webhook a generic JSON webhook
+	 * @param dashboardUrl public URL of the dashboard, for the links in alerts; required when a channel is on
+	 * @param delivery timeouts, retries and rate of the sender
+	 */
+	public record Alerts(@Valid @DefaultValue PagerDuty pagerduty, @Valid @DefaultValue Webhook webhook,
+			@Pattern(regexp = "(https?://.+)?", message = "must be an http(s) URL") @DefaultValue("") String dashboardUrl,
+			@Valid @DefaultValue Delivery delivery) {
+
+		@AssertTrue(message = "pglockwatch.alerts.dashboard-url must be set when an alert channel is on: alerts link to "
+				+ "the incident page")
+		boolean isDashboardUrlSetWhenAChannelIsOn() {
+			boolean anyChannel = this.pagerduty.enabled() || this.webhook.enabled();
+			return !anyChannel || (this.dashboardUrl != null && !this.dashboardUrl.isBlank());
+		}
+
+		/**
+		 * @param routingKey the integration key of a PagerDuty service (Events API v2); empty = channel off. A
+		 * secret: never logged, stored or shown
+		 * @param url the Events API v2 endpoint
+		 */
+		public record PagerDuty(@DefaultValue("") String routingKey,
+				@NotNull @Pattern(regexp = "https?://.+", message = "must be an http(s) URL") @DefaultValue("https://events.pagerduty.com/v2/enqueue") String url) {
+
+			public boolean enabled() {
+				return this.routingKey != null && !this.routingKey.isBlank();
+			}
+
+			@Override
+			public String toString() {
+				return "PagerDuty[routingKey=" + (enabled() ? "******" : "") + ", url=" + this.url + "]";
+			}
+
+		}
+
+		/** @param url where {@code {event, incident}} JSON is posted; empty = channel off */
+		public record Webhook(@Pattern(regexp = "(https?://.+)?", message = "must be an http(s) URL") @DefaultValue("") String url) {
+
+			public boolean enabled() {
+				return this.url != null && !this.url.isBlank();
+			}
+
+		}
+
+		/**
+		 * @param requestTimeout connect and response timeout of one delivery attempt
+		 * @param initialBackoff wait before the first retry of a failed attempt; doubles per attempt, with jitter
+		 * @param maxBackoff the longest wait between two attempts
+		 * @param rateLimitedBackoff the wait after a 429 when the response names none (Retry-After)
+		 * @param maxEventsPerMinute events per minute per channel; PagerDuty allows about 120 per routing key
+		 */
+		public record Delivery(
+				@NotNull @DurationMin(millis = 100, message = "must be at least 100ms") @DefaultValue("10s") Duration requestTimeout,
+				@NotNull @DurationMin(millis = 10, message = "must be at least 10ms") @DefaultValue("1s") Duration initialBackoff,
+				@NotNull @DurationMin(millis = 10, message = "must be at least 10ms") @DefaultValue("5m") Duration maxBackoff,
+				@NotNull @DurationMin(millis = 10, message = "must be at least 10ms") @DefaultValue("30s") Duration rateLimitedBackoff,
+				@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("120") int maxEventsPerMinute) {
+		}
+
 	}
 
 }

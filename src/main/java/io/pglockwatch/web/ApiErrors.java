@@ -14,7 +14,8 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * Every API error is {@code application/problem+json}, also the unexpected ones: those are logged with their
  * stack trace and answered with a 500 that says nothing of the internals.
  */
-@RestControllerAdvice(assignableTypes = { TargetApiController.class, IncidentApiController.class })
+@RestControllerAdvice(assignableTypes = { TargetApiController.class, IncidentApiController.class,
+		AlertApiController.class })
 class ApiErrors {
 
 	private static final Logger logger = LoggerFactory.getLogger(ApiErrors.class);

@@ -2,6 +2,8 @@ package io.pglockwatch.web;
 
 import java.util.List;
 
+import io.pglockwatch.alert.AlertOutbox;
+import io.pglockwatch.alert.OutboxEntry;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.incident.IncidentQuery;
@@ -30,10 +32,13 @@ class IncidentApiController {
 
 	private final JsonMapper json;
 
-	IncidentApiController(IncidentStore store, TargetStatus targets, JsonMapper json) {
+	private final AlertOutbox alerts;
+
+	IncidentApiController(IncidentStore store, TargetStatus targets, JsonMapper json, AlertOutbox alerts) {
 		this.store = store;
 		this.targets = targets;
 		this.json = json;
+		this.alerts = alerts;
 	}
 
 	/**
@@ -54,7 +59,8 @@ class IncidentApiController {
 			.orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no incident with id '" + id + "'"));
 		var timeline = this.store.timeline(id).stream().map(IncidentView.Point::of).toList();
 		var graph = this.store.peakGraph(id).map(this.json::readTree).orElse(null);
-		return new IncidentView.Detail(IncidentView.of(incident), timeline, graph);
+		var sent = this.alerts.forIncident(id).stream().map(IncidentView.Alert::of).toList();
+		return new IncidentView.Detail(IncidentView.of(incident), timeline, graph, sent);
 	}
 
 	private IncidentQuery query(String state, String target, String kind, int limit) {

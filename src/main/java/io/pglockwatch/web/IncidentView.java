@@ -49,7 +49,19 @@ record IncidentView(String id, String dedupKey, String target, String kind, Stri
 	}
 
 	/** One incident with its timeline and the graph at its peak. */
-	record Detail(IncidentView incident, List<Point> timeline, JsonNode graphAtPeak) {
+	record Detail(IncidentView incident, List<Point> timeline, JsonNode graphAtPeak, List<Alert> alerts) {
+	}
+
+	/** One alert event of the incident and how its delivery went. */
+	record Alert(long id, String channel, String action, String dedupKey, String state, int attempts,
+			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError) {
+
+		static Alert of(io.pglockwatch.alert.OutboxEntry e) {
+			return new Alert(e.id(), e.channel().label(), e.action(), e.dedupKey(), e.state().label(), e.attempts(),
+					e.createdAt(), e.sentAt(), e.state() == io.pglockwatch.alert.OutboxEntry.State.PENDING ? e.nextAttemptAt() : null,
+					e.lastStatus(), e.lastError());
+		}
+
 	}
 
 	record Point(Instant at, int queueDepth, double maxWaitSeconds) {

@@ -143,7 +143,7 @@ class DetectorTests {
 		SessionFacts prepared = new SessionFacts(0, null, "prepared", null, "app", null, "lab", null, null, null, null,
 				null, "x".repeat(300));
 		String key = Detector.dedupKey("orders", IncidentKind.BLOCKING_CHAIN, prepared);
-		assertThat(key).startsWith("orders/blocking-chain/gid:xxx").hasSizeLessThanOrEqualTo(255);
+		assertThat(key).startsWith("orders/blocking-chain/gid:xxx").hasSizeLessThanOrEqualTo(240);
 	}
 
 }

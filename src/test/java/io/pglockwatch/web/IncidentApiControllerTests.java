@@ -33,7 +33,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 
-@WebMvcTest({ IncidentApiController.class, TargetApiController.class })
+@WebMvcTest({ IncidentApiController.class, TargetApiController.class, AlertApiController.class })
 class IncidentApiControllerTests {
 
 	private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
@@ -46,6 +46,9 @@ class IncidentApiControllerTests {
 
 	@MockitoBean
 	IncidentRecorder recorder;
+
+	@MockitoBean
+	io.pglockwatch.alert.AlertOutbox alerts;
 
 	@TestConfiguration
 	static class Targets {
@@ -138,6 +141,15 @@ class IncidentApiControllerTests {
 		this.mvc.perform(get("/api/v1/targets/orders/graph"))
 			.andExpect(status().isServiceUnavailable())
 			.andExpect(jsonPath("$.detail").value(containsString("has not been polled yet")));
+	}
+
+
+	@Test
+	void badAlertStateIs400() throws Exception {
+		this.mvc.perform(get("/api/v1/alerts").param("state", "lost"))
+			.andExpect(status().isBadRequest())
+			.andExpect(content().contentTypeCompatibleWith("application/problem+json"))
+			.andExpect(jsonPath("$.detail").value(containsString("state must be 'pending', 'failed' or 'sent'")));
 	}
 
 }

@@ -1,0 +1,84 @@
+package io.pglockwatch.alert;
+
+import java.time.Clock;
+
+import io.pglockwatch.detect.Incident;
+import io.pglockwatch.detect.IncidentEvent;
+import io.pglockwatch.incident.IncidentListener;
+import io.pglockwatch.incident.IncidentStore;
+import io.pglockwatch.target.PgLockwatchProperties;
+
+/**
+ * Turns incident events into outbox entries for every channel that is on. PagerDuty appends a second
+ * trigger with the same dedup key to the open alert without raising its severity, so escalation is a
+ * second alert keyed {@code <key>/critical}, resolved together with the first. Runs on the incident writer
+ * thread, after the incident itself is stored.
+ */
+final class AlertEnqueuer implements IncidentListener {
+
+	static final String CRITICAL_SUFFIX = "/critical";
+
+	private final AlertOutbox outbox;
+
+	private final IncidentStore incidents;
+
+	private final AlertPayloads payloads;
+
+	private final PgLockwatchProperties.Alerts alerts;
+
+	private final AlertSender sender;
+
+	private final Clock clock;
+
+	AlertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertPayloads payloads,
+			PgLockwatchProperties.Alerts alerts, AlertSender sender, Clock clock) {
+		this.outbox = outbox;
+		this.incidents = incidents;
+		this.payloads = payloads;
+		this.alerts = alerts;
+		this.sender = sender;
+		this.clock = clock;
+	}
+
+	@Override
+	public void onIncidentEvent(IncidentEvent event) {
+		if (event.type() == IncidentEvent.Type.UPDATED) {
+			return;
+		}
+		Incident incident = event.incident();
+		String key = incident.dedupKey();
+		String graph = (event.type() == IncidentEvent.Type.RESOLVED) ? null
+				: this.incidents.peakGraph(incident.id()).orElse(null);
+		if (this.alerts.pagerduty().enabled()) {
+			switch (event.type()) {
+				case OPENED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key,
+						this.payloads.trigger(incident, key, false, graph).toString());
+				case ESCALATED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key + CRITICAL_SUFFIX,
+						this.payloads.trigger(incident, key + CRITICAL_SUFFIX, true, graph).toString());
+				case RESOLVED -> {
+					add(incident, AlertChannel.PAGERDUTY, "resolve", key, this.payloads.resolve(key).toString());
+					if (incident.escalatedAt() != null) {
+						add(incident, AlertChannel.PAGERDUTY, "resolve", key + CRITICAL_SUFFIX,
+								this.payloads.resolve(key + CRITICAL_SUFFIX).toString());
+					}
+				}
+				default -> {
+				}
+			}
+		}
+		if (this.alerts.webhook().enabled()) {
+			String action = switch (event.type()) {
+				case OPENED -> "opened";
+				case ESCALATED -> "escalated";
+				default -> "resolved";
+			};
+			add(incident, AlertChannel.WEBHOOK, action, key, this.payloads.webhook(action, incident, graph).toString());
+		}
+		this.sender.wake();
+	}
+
+	private void add(Incident incident, AlertChannel channel, String action, String key, String payload) {
+		this.outbox.add(incident.id(), channel, action, key, payload, this.clock.instant());
+	}
+
+}

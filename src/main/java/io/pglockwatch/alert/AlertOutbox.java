@@ -1,0 +1,149 @@
+package io.pglockwatch.alert;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * The alert outbox, in the incident store: an event is stored before any attempt to send it, so a crash or
+ * restart loses nothing, and the sender works through it in order per incident and channel.
+ */
+public final class AlertOutbox {
+
+	private static final String COLUMNS = """
+			id, incident_id, channel, action, dedup_key, payload, state, attempts, created_at, next_attempt_at,
+			sent_at, last_status, last_error
+			""";
+
+	private final JdbcClient jdbc;
+
+	public AlertOutbox(JdbcClient jdbc) {
+		this.jdbc = jdbc;
+	}
+
+	public void add(String incidentId, AlertChannel channel, String action, String dedupKey, String payload,
+			Instant now) {
+		this.jdbc.sql("""
+				INSERT INTO alert_outbox (incident_id, channel, action, dedup_key, payload, state, attempts, created_at,
+				    next_attempt_at)
+				VALUES (:incident, :channel, :action, :key, :payload, 'pending', 0, :now, :now)
+				""")
+			.param("incident", incidentId)
+			.param("channel", channel.label())
+			.param("action", action)
+			.param("key", dedupKey)
+			.param("payload", payload)
+			.param("now", time(now))
+			.update();
+	}
+
+	/**
+	 * Pending events due now, oldest first, each the oldest pending one of its incident and channel: a later
+	 * event (a resolve) never overtakes an earlier one (its trigger) that is still being retried.
+	 */
+	public List<OutboxEntry> due(Instant now, int limit) {
+		return this.jdbc.sql("SELECT " + COLUMNS + """
+				FROM alert_outbox o
+				WHERE o.state = 'pending' AND o.next_attempt_at <= :now
+				  AND NOT EXISTS (SELECT 1 FROM alert_outbox e
+				                  WHERE e.incident_id = o.incident_id AND e.channel = o.channel
+				                    AND e.state = 'pending' AND e.id < o.id)
+				ORDER BY o.id
+				LIMIT :limit
+				""").param("now", time(now)).param("limit", limit).query(AlertOutbox::entry).list();
+	}
+
+	public void markSent(long id, int status, Instant now) {
+		this.jdbc.sql("""
+				UPDATE alert_outbox SET state = 'sent', attempts = attempts + 1, sent_at = :now, last_status = :status,
+				    last_error = NULL
+				WHERE id = :id
+				""").param("id", id).param("status", status).param("now", time(now)).update();
+	}
+
+	public void markRetry(long id, Integer status, String error, Instant nextAttempt) {
+		this.jdbc.sql("""
+				UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = :next, last_status = :status,
+				    last_error = :error
+				WHERE id = :id
+				""")
+			.param("id", id)
+			.param("status", status)
+			.param("error", truncate(error))
+			.param("next", time(nextAttempt))
+			.update();
+	}
+
+	public void markFailed(long id, Integer status, String error) {
+		this.jdbc.sql("""
+				UPDATE alert_outbox SET state = 'failed', attempts = attempts + 1, last_status = :status,
+				    last_error = :error
+				WHERE id = :id
+				""").param("id", id).param("status", status).param("error", truncate(error)).update();
+	}
+
+	public List<OutboxEntry> forIncident(String incidentId) {
+		return this.jdbc.sql("SELECT " + COLUMNS + " FROM alert_outbox WHERE incident_id = :id ORDER BY id")
+			.param("id", incidentId)
+			.query(AlertOutbox::entry)
+			.list();
+	}
+
+	/** Events in a state, newest first. */
+	public List<OutboxEntry> inState(OutboxEntry.State state, int limit) {
+		return this.jdbc.sql("SELECT " + COLUMNS + " FROM alert_outbox WHERE state = :state ORDER BY id DESC LIMIT :limit")
+			.param("state", state.label())
+			.param("limit", limit)
+			.query(AlertOutbox::entry)
+			.list();
+	}
+
+	/** Per channel: how many events wait to be accepted, and since when the oldest has. */
+	public Map<AlertChannel, Backlog> backlog() {
+		Map<AlertChannel, Backlog> result = new EnumMap<>(AlertChannel.class);
+		this.jdbc.sql("""
+				SELECT channel, count(*) AS pending, min(created_at) AS oldest
+				FROM alert_outbox WHERE state = 'pending' GROUP BY channel
+				""").query((rs) -> {
+			result.put(AlertChannel.of(rs.getString("channel")),
+					new Backlog(rs.getLong("pending"), instant(rs, "oldest")));
+		});
+		return result;
+	}
+
+	/** @param oldest when the oldest pending event was stored */
+	public record Backlog(long pending, Instant oldest) {
+	}
+
+	private static OutboxEntry entry(ResultSet rs, int row) throws SQLException {
+		int status = rs.getInt("last_status");
+		Integer lastStatus = rs.wasNull() ? null : status;
+		return new OutboxEntry(rs.getLong("id"), rs.getString("incident_id"), AlertChannel.of(rs.getString("channel")),
+				rs.getString("action"), rs.getString("dedup_key"), rs.getString("payload"),
+				OutboxEntry.State.valueOf(rs.getString("state").toUpperCase(java.util.Locale.ROOT)), rs.getInt("attempts"),
+				instant(rs, "created_at"), instant(rs, "next_attempt_at"), instant(rs, "sent_at"), lastStatus,
+				rs.getString("last_error"));
+	}
+
+	private static OffsetDateTime time(Instant instant) {
+		return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+	}
+
+	private static Instant instant(ResultSet rs, String column) throws SQLException {
+		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+		return value == null ? null : value.toInstant();
+	}
+
+	private static String truncate(String error) {
+		return (error == null || error.length() <= 2000) ? error : error.substring(0, 1997) + "...";
+	}
+
+}

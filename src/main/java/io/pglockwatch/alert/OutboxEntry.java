@@ -1,0 +1,27 @@
+package io.pglockwatch.alert;
+
+import java.time.Instant;
+
+/**
+ * One alert event in the outbox.
+ *
+ * @param action PagerDuty's event_action (trigger, resolve) or the webhook's event (opened, escalated, resolved)
+ * @param payload the JSON body, without the PagerDuty routing key (added when sent)
+ * @param state pending until a channel accepted it (sent) or refused it for good (failed)
+ * @param lastStatus the HTTP status of the last attempt, null when it got none (timeout, refused)
+ */
+public record OutboxEntry(long id, String incidentId, AlertChannel channel, String action, String dedupKey,
+		String payload, State state, int attempts, Instant createdAt, Instant nextAttemptAt, Instant sentAt,
+		Integer lastStatus, String lastError) {
+
+	public enum State {
+
+		PENDING, SENT, FAILED;
+
+		public String label() {
+			return name().toLowerCase(java.util.Locale.ROOT);
+		}
+
+	}
+
+}
