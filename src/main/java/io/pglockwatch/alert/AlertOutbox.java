@@ -46,19 +46,21 @@ public final class AlertOutbox {
 	}
 
 	/**
-	 * Pending events due now, oldest first, each the oldest pending one of its incident and channel: a later
+	 * Pending events of a channel due now, oldest first, each the oldest pending one of its incident: a later
 	 * event (a resolve) never overtakes an earlier one (its trigger) that is still being retried.
 	 */
-	public List<OutboxEntry> due(Instant now, int limit) {
+	public List<OutboxEntry> due(AlertChannel channel, Instant now, int limit) {
 		return this.jdbc.sql("SELECT " + COLUMNS + """
 				FROM alert_outbox o
-				WHERE o.state = 'pending' AND o.next_attempt_at <= :now
+				WHERE o.channel = :channel AND o.state = 'pending' AND o.next_attempt_at <= :now
 				  AND NOT EXISTS (SELECT 1 FROM alert_outbox e
 				                  WHERE e.incident_id = o.incident_id AND e.channel = o.channel
 				                    AND e.state = 'pending' AND e.id < o.id)
 				ORDER BY o.id
 				LIMIT :limit
-				""").param("now", time(now)).param("limit", limit).query(AlertOutbox::entry).list();
+				""").param("channel", channel.label()).param("now", time(now)).param("limit", limit)
+			.query(AlertOutbox::entry)
+			.list();
 	}
 
 	public void markSent(long id, int status, Instant now) {

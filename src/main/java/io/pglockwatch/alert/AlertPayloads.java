@@ -18,7 +18,7 @@ import tools.jackson.databind.node.ObjectNode;
  * graph, bounded so an event stays far below PagerDuty's 512 KB limit. The routing key is not part of
  * what is built here; the sender adds it.
  */
-final class AlertPayloads {
+public final class AlertPayloads {
 
 	static final int MAX_SUMMARY = 1024;
 
@@ -48,7 +48,7 @@ final class AlertPayloads {
 		event.put("event_action", "trigger");
 		event.put("dedup_key", dedupKey);
 		ObjectNode payload = event.putObject("payload");
-		payload.put("summary", (critical ? "CRITICAL " : "") + summary(incident));
+		payload.put("summary", cutSummary((critical ? "CRITICAL " : "") + summary(incident)));
 		payload.put("source", incident.target());
 		payload.put("severity", critical ? "critical" : "warning");
 		payload.put("timestamp", (critical && incident.escalatedAt() != null ? incident.escalatedAt()
@@ -103,7 +103,7 @@ final class AlertPayloads {
 	 * E.g. {@code orders: ALTER TABLE public.users waits for AccessExclusiveLock 42s; 37 sessions queued; root
 	 * blocker pid 4242 idle in transaction 12m (app reporting)}.
 	 */
-	static String summary(Incident incident) {
+	public static String summary(Incident incident) {
 		String text = switch (incident.kind()) {
 			case DDL_LOCK_QUEUE -> ddlSummary(incident);
 			case BLOCKING_CHAIN -> incident.target() + ": " + who(incident.rootBlocker()) + " blocks "
@@ -111,6 +111,10 @@ final class AlertPayloads {
 			case IDLE_BLOCKER -> incident.target() + ": " + who(incident.rootBlocker()) + " blocks "
 					+ incident.peakQueueDepth() + " sessions";
 		};
+		return cutSummary(text);
+	}
+
+	private static String cutSummary(String text) {
 		return text.length() <= MAX_SUMMARY ? text : text.substring(0, MAX_SUMMARY - 1) + "…";
 	}
 

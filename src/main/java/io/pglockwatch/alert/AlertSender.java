@@ -62,6 +62,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final Map<AlertChannel, AlertOutbox.Backlog> backlog = new ConcurrentHashMap<>();
 
+	// after a 429 the whole channel waits: the limit is the routing key's, not the event's
+	private final Map<AlertChannel, Instant> pausedUntil = new ConcurrentHashMap<>();
+
 	private MeterRegistry registry;
 
 	private ScheduledExecutorService loop;
@@ -106,18 +109,18 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	void drain() {
-		List<OutboxEntry> due = this.outbox.due(this.clock.instant(), BATCH);
-		for (OutboxEntry entry : due) {
-			if (!this.running) {
-				return;
-			}
-			if (!enabled(entry.channel())) {
-				continue; // the channel was turned off: keep the event visible as pending
-			}
-			if (!withinRate(entry.channel())) {
+		// per channel, so a channel that is off, paused or over its rate never holds up another
+		for (AlertChannel channel : AlertChannel.values()) {
+			if (!enabled(channel) || this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN))) {
 				continue;
 			}
-			send(entry);
+			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH)) {
+				if (!this.running || !withinRate(channel)
+						|| this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN))) {
+					break;
+				}
+				send(entry);
+			}
 		}
 		this.backlog.clear();
 		this.backlog.putAll(this.outbox.backlog());
@@ -138,26 +141,32 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private void send(OutboxEntry entry) {
 		String url = (entry.channel() == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().url() : this.alerts.webhook().url();
-		String body = entry.payload();
-		if (entry.channel() == AlertChannel.PAGERDUTY) {
-			ObjectNode event = (ObjectNode) this.json.readTree(body);
-			event.put("routing_key", this.alerts.pagerduty().routingKey());
-			body = event.toString();
-		}
 		Response response;
 		try {
+			String body = entry.payload();
+			if (entry.channel() == AlertChannel.PAGERDUTY) {
+				ObjectNode event = (ObjectNode) this.json.readTree(body);
+				event.put("routing_key", this.alerts.pagerduty().routingKey());
+				body = event.toString();
+			}
 			String requestBody = body;
 			response = this.http.post()
 				.uri(url)
 				.contentType(MediaType.APPLICATION_JSON)
 				.body(requestBody)
 				.exchange((request, reply) -> new Response(reply.getStatusCode().value(),
-						new String(reply.getBody().readNBytes(4096), java.nio.charset.StandardCharsets.UTF_8),
+						// mask before cutting, so no part of the key survives a cut
+						cut(mask(new String(reply.getBody().readNBytes(65536), java.nio.charset.StandardCharsets.UTF_8))),
 						seconds(reply.getHeaders().getFirst("Retry-After"))));
 		}
+		catch (tools.jackson.core.JacksonException | ClassCastException ex) {
+			this.outbox.markFailed(entry.id(), null, "stored payload is not a JSON object: " + ex.getMessage());
+			count(entry, "rejected");
+			logger.error("Alert {} of incident {} has a corrupt payload; not sent", entry.id(), entry.incidentId());
+			return;
+		}
 		catch (RuntimeException ex) {
-			String error = rootMessage(ex);
-			retry(entry, null, error, backoff(entry.attempts()));
+			retry(entry, null, describe(ex), backoff(entry.attempts()));
 			return;
 		}
 		int status = response.status();
@@ -168,7 +177,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 					entry.incidentId(), entry.channel().label(), status);
 		}
 		else if (status == 429) {
-			retry(entry, status, "rate limited: " + response.body(), retryAfter(response));
+			Duration wait = retryAfter(response);
+			this.pausedUntil.put(entry.channel(), this.clock.instant().plus(wait));
+			retry(entry, status, "rate limited: " + response.body(), wait);
 		}
 		else if (status >= 500 || status == 408) {
 			retry(entry, status, "HTTP " + status + ": " + response.body(), backoff(entry.attempts()));
@@ -204,8 +215,13 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	private Duration retryAfter(Response response) {
-		Duration fallback = this.alerts.delivery().rateLimitedBackoff();
-		return response.retryAfter() != null ? response.retryAfter() : fallback;
+		Duration wait = response.retryAfter() != null ? response.retryAfter() : this.alerts.delivery().rateLimitedBackoff();
+		Duration max = this.alerts.delivery().maxBackoff();
+		return wait.compareTo(max) > 0 ? max : wait; // a resolve must not wait a day on a careless Retry-After
+	}
+
+	private static String cut(String body) {
+		return body.length() <= 4096 ? body : body.substring(0, 4096) + "…";
 	}
 
 	private String mask(String text) {
@@ -216,13 +232,19 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		return text.replace(key, "******");
 	}
 
-	private static String rootMessage(Throwable ex) {
-		Throwable root = ex;
-		while (root.getCause() != null) {
-			root = root.getCause();
+	/** Every cause's class and message: "ResourceAccessException: I/O error ... <- ConnectException: refused". */
+	private String describe(Throwable ex) {
+		StringBuilder text = new StringBuilder();
+		for (Throwable t = ex; t != null && text.length() < 1500; t = t.getCause()) {
+			if (!text.isEmpty()) {
+				text.append(" <- ");
+			}
+			text.append(t.getClass().getSimpleName());
+			if (t.getMessage() != null) {
+				text.append(": ").append(t.getMessage());
+			}
 		}
-		String message = root.getMessage();
-		return root.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+		return mask(text.toString());
 	}
 
 	private void count(OutboxEntry entry, String outcome) {
@@ -244,14 +266,14 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	public void bindTo(MeterRegistry registry) {
 		this.registry = registry;
 		for (AlertChannel channel : AlertChannel.values()) {
-			if (!enabled(channel)) {
-				continue;
-			}
-			List<String> actions = (channel == AlertChannel.PAGERDUTY) ? List.of("trigger", "resolve")
-					: List.of("opened", "escalated", "resolved");
-			for (String action : actions) {
-				for (String outcome : List.of("sent", "retried", "rejected")) {
-					counter(channel, action, outcome);
+			// backlog gauges for every channel: events of a channel turned off stay visible
+			if (enabled(channel)) {
+				List<String> actions = (channel == AlertChannel.PAGERDUTY) ? List.of("trigger", "resolve")
+						: List.of("opened", "escalated", "resolved");
+				for (String action : actions) {
+					for (String outcome : List.of("sent", "retried", "rejected")) {
+						counter(channel, action, outcome);
+					}
 				}
 			}
 			Gauge.builder("pglockwatch.alert.outbox.pending", this.backlog,

@@ -163,40 +163,41 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	}
 
 	private void persist(IncidentEvent event) {
+		if (!retrying(event, () -> write(event), "store")) {
+			return;
+		}
+		for (IncidentListener listener : this.listeners.orderedStream().toList()) {
+			// an alert that cannot be queued is retried like the incident itself, never dropped
+			retrying(event, () -> listener.onIncidentEvent(event), listener.getClass().getSimpleName());
+		}
+	}
+
+	/** Runs {@code step} until it succeeds; DataAccessExceptions are retried with backoff, anything else is a bug. */
+	private boolean retrying(IncidentEvent event, Runnable step, String what) {
 		Duration delay = Duration.ofMillis(250);
 		while (true) {
 			try {
-				write(event);
-				break;
+				step.run();
+				return true;
 			}
 			catch (RuntimeException ex) {
 				if (!(ex instanceof org.springframework.dao.DataAccessException)) {
 					// a bug, not an unavailable store: retrying would block every later event behind this one
-					logger.error("Could not store {} of incident {}; event skipped", event.type(), event.incident().id(), ex);
-					break;
+					logger.error("{} failed on {} of incident {}; skipped", what, event.type(), event.incident().id(), ex);
+					return false;
 				}
-				if (!this.running && Thread.currentThread().isInterrupted()) {
-					logger.error("Incident store unavailable at shutdown; event {} of incident {} not stored",
-							event.type(), event.incident().id());
-					return;
-				}
-				logger.warn("Incident store write failed ({}); retrying in {} ms", ex.getMessage(), delay.toMillis());
+				logger.warn("{} failed on {} of incident {} ({}); retrying in {} ms", what, event.type(),
+						event.incident().id(), ex.getMessage(), delay.toMillis());
 				try {
 					Thread.sleep(delay.toMillis());
 				}
 				catch (InterruptedException interrupted) {
 					Thread.currentThread().interrupt();
-					return;
+					logger.error("Stopped while {} was failing; {} of incident {} not done", what, event.type(),
+							event.incident().id());
+					return false;
 				}
 				delay = delay.multipliedBy(2).compareTo(MAX_RETRY_DELAY) > 0 ? MAX_RETRY_DELAY : delay.multipliedBy(2);
-			}
-		}
-		for (IncidentListener listener : this.listeners.orderedStream().toList()) {
-			try {
-				listener.onIncidentEvent(event);
-			}
-			catch (RuntimeException ex) {
-				logger.error("Incident listener {} failed", listener.getClass().getSimpleName(), ex);
 			}
 		}
 	}

@@ -30,13 +30,15 @@ import org.springframework.validation.annotation.Validated;
  * @param detection when a lock situation becomes an incident
  * @param incidents how long incident history is kept
  * @param alerts where incidents are sent
+ * @param security who may see the dashboard and the API
  */
 @Validated
 @ConfigurationProperties(prefix = "pglockwatch", ignoreUnknownFields = false)
 public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 		@NotEmpty(message = NO_TARGET) List<@Valid Target> targets,
 		@NotNull @DefaultValue("redacted") QueryTextMode queryText, @Valid @DefaultValue Detection detection,
-		@Valid @DefaultValue Incidents incidents, @Valid @DefaultValue Alerts alerts) {
+		@Valid @DefaultValue Incidents incidents, @Valid @DefaultValue Alerts alerts,
+		@Valid @DefaultValue Security security) {
 
 	static final String NOT_NEGATIVE = "must not be negative";
 
@@ -279,6 +281,54 @@ public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 				@NotNull @DurationMin(millis = 10, message = "must be at least 10ms") @DefaultValue("5m") Duration maxBackoff,
 				@NotNull @DurationMin(millis = 10, message = "must be at least 10ms") @DefaultValue("30s") Duration rateLimitedBackoff,
 				@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("120") int maxEventsPerMinute) {
+		}
+
+	}
+
+
+	/**
+	 * Login to the dashboard and the JSON API. Health and Prometheus endpoints stay open for probes and scrapers.
+	 *
+	 * @param loginRequired when false, everyone may see and do everything (the demo does this, and says so)
+	 * @param users who may log in; at least one while login is required
+	 */
+	public record Security(@DefaultValue("true") boolean loginRequired, List<@Valid User> users) {
+
+		public Security {
+			users = (users == null) ? List.of() : List.copyOf(users);
+		}
+
+		@AssertTrue(message = "pglockwatch.security.users must name at least one user while "
+				+ "pglockwatch.security.login-required is true (see docs/configuration.md#login)")
+		boolean isUsersConfiguredWhenLoginRequired() {
+			return !this.loginRequired || !this.users.isEmpty();
+		}
+
+		/**
+		 * @param name the login name
+		 * @param passwordHash a bcrypt hash of the password ({@code $2a$10$...}), never the password itself
+		 * @param role viewer (read) or operator (read, and act: cancel a queued DDL)
+		 */
+		public record User(@NotNull(message = "must be set") @Pattern(regexp = "[A-Za-z0-9._@-]{1,64}", message = "must be 1-64 letters, digits or ._@-") String name,
+				@NotNull(message = "must be set") @Pattern(regexp = "\\$2[aby]?\\$\\d{2}\\$[./A-Za-z0-9]{53}", message = "must be a bcrypt hash such as $2a$10$..., not a password") String passwordHash,
+				@NotNull(message = "must be viewer or operator") Role role) {
+
+			@Override
+			public String toString() {
+				return "User[name=" + this.name + ", role=" + this.role + "]";
+			}
+
+		}
+
+		/** What a user may do. */
+		public enum Role {
+
+			/** See the dashboard, incidents and the API. */
+			VIEWER,
+
+			/** Also act: cancel a queued DDL from the dashboard. */
+			OPERATOR
+
 		}
 
 	}

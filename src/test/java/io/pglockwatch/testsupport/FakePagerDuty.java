@@ -238,7 +238,19 @@ public final class FakePagerDuty implements AutoCloseable {
 			exchange.sendResponseHeaders(reply.status(), out.length == 0 ? -1 : out.length);
 			if (out.length > 0) {
 				try (OutputStream stream = exchange.getResponseBody()) {
-					stream.write(out);
+					if (reply.stall().isZero()) {
+						stream.write(out);
+					}
+					else {
+						// the headers and half the body go out, then nothing for a while
+						stream.write(out, 0, out.length / 2);
+						stream.flush();
+						Thread.sleep(reply.stall().toMillis());
+						stream.write(out, out.length / 2, out.length - out.length / 2);
+					}
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
 				}
 			}
 		}
@@ -453,8 +465,10 @@ public final class FakePagerDuty implements AutoCloseable {
 	 * @param body the response body; null for PagerDuty's body for the status
 	 * @param echo answer the request body itself, as some proxies and error pages do (to test masking)
 	 * @param delay wait this long before answering, e.g. past the client's read timeout
+	 * @param stall after the headers and half the body, wait this long before the rest
 	 */
-	public record Reply(int status, String body, Map<String, String> headers, Duration delay, boolean echo) {
+	public record Reply(int status, String body, Map<String, String> headers, Duration delay, boolean echo,
+			Duration stall) {
 
 		public Reply {
 			headers = Map.copyOf(headers);
@@ -462,11 +476,11 @@ public final class FakePagerDuty implements AutoCloseable {
 
 		/** PagerDuty's answer for the status, e.g. 202 {@code {"status":"success",...}}. */
 		public static Reply status(int status) {
-			return new Reply(status, null, Map.of(), Duration.ZERO, false);
+			return new Reply(status, null, Map.of(), Duration.ZERO, false, Duration.ZERO);
 		}
 
 		public static Reply json(int status, String body) {
-			return new Reply(status, body, Map.of(), Duration.ZERO, false);
+			return new Reply(status, body, Map.of(), Duration.ZERO, false, Duration.ZERO);
 		}
 
 		/** 429; with Retry-After in seconds when {@code retryAfterSeconds} is not null. */
@@ -477,7 +491,7 @@ public final class FakePagerDuty implements AutoCloseable {
 
 		/** The status with the request body as the response body. */
 		public static Reply echo(int status) {
-			return new Reply(status, null, Map.of(), Duration.ZERO, true);
+			return new Reply(status, null, Map.of(), Duration.ZERO, true, Duration.ZERO);
 		}
 
 		static Reply invalidEvent(List<String> problems) {
@@ -492,12 +506,17 @@ public final class FakePagerDuty implements AutoCloseable {
 		public Reply withHeader(String name, String value) {
 			Map<String, String> all = new LinkedHashMap<>(this.headers);
 			all.put(name, value);
-			return new Reply(this.status, this.body, all, this.delay, this.echo);
+			return new Reply(this.status, this.body, all, this.delay, this.echo, this.stall);
 		}
 
 		/** The same answer, sent only after {@code delay}. */
 		public Reply after(Duration delay) {
-			return new Reply(this.status, this.body, this.headers, delay, this.echo);
+			return new Reply(this.status, this.body, this.headers, delay, this.echo, this.stall);
+		}
+
+		/** The same answer, its body stalled half-way for {@code stall}: a read that hangs after the headers. */
+		public Reply stalled(Duration stall) {
+			return new Reply(this.status, this.body, this.headers, this.delay, this.echo, stall);
 		}
 
 		String body(Request request) {

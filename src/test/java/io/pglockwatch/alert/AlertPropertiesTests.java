@@ -1,0 +1,123 @@
+package io.pglockwatch.alert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Arrays;
+
+import io.pglockwatch.target.PgLockwatchProperties;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.ConfigDataApplicationContextInitializer;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+
+/** pglockwatch.alerts.* binds strictly: a channel that could not work stops startup, naming the property. */
+class AlertPropertiesTests {
+
+	private static final String KEY = "R0UTINGk3ySECRETe1b9c04d2f7a6358";
+
+	private static final String[] ONE_TARGET = { "pglockwatch.targets[0].name=orders",
+			"pglockwatch.targets[0].url=jdbc:postgresql://db.example:5432/app" };
+
+	// with the application and test configuration files, so settings every test context shares apply here too
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withInitializer(new ConfigDataApplicationContextInitializer())
+		.withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+		.withUserConfiguration(Config.class)
+		.withPropertyValues(ONE_TARGET);
+
+	@EnableConfigurationProperties(PgLockwatchProperties.class)
+	static class Config {
+
+	}
+
+	private void assertFailure(String... propertiesThenExpected) {
+		String[] properties = Arrays.copyOf(propertiesThenExpected, propertiesThenExpected.length - 1);
+		String expected = propertiesThenExpected[propertiesThenExpected.length - 1];
+		this.runner.withPropertyValues(properties).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(messages(context.getStartupFailure())).contains(expected).doesNotContain(KEY);
+		});
+	}
+
+	private static String messages(Throwable failure) {
+		StringBuilder all = new StringBuilder();
+		for (Throwable t = failure; t != null; t = t.getCause()) {
+			all.append(t.getMessage()).append('\n');
+		}
+		return all.toString();
+	}
+
+	@Test
+	void aRoutingKeyWithoutADashboardUrlStopsStartup() {
+		assertFailure("pglockwatch.alerts.pagerduty.routing-key=" + KEY, "pglockwatch.alerts.dashboard-url");
+	}
+
+	@Test
+	void aWebhookWithoutADashboardUrlStopsStartup() {
+		assertFailure("pglockwatch.alerts.webhook.url=https://hooks.example.com/lockwatch",
+				"pglockwatch.alerts.dashboard-url");
+	}
+
+	@Test
+	void aBadPagerDutyUrlIsRejected() {
+		for (String url : new String[] { "events.pagerduty.com/v2/enqueue", "ftp://events.pagerduty.com/v2/enqueue",
+				"https://" }) {
+			assertFailure("pglockwatch.alerts.pagerduty.routing-key=" + KEY,
+					"pglockwatch.alerts.dashboard-url=https://lockwatch.example.com",
+					"pglockwatch.alerts.pagerduty.url=" + url, "alerts.pagerduty.url");
+		}
+	}
+
+	@Test
+	void aBadWebhookOrDashboardUrlIsRejected() {
+		assertFailure("pglockwatch.alerts.webhook.url=hooks.example.com/lockwatch",
+				"pglockwatch.alerts.dashboard-url=https://lockwatch.example.com", "alerts.webhook.url");
+		assertFailure("pglockwatch.alerts.webhook.url=https://hooks.example.com/lockwatch",
+				"pglockwatch.alerts.dashboard-url=lockwatch.example.com", "alerts.dashboardUrl");
+	}
+
+	@Test
+	void deliverySettingsOutOfRangeAreRejected() {
+		assertFailure("pglockwatch.alerts.delivery.request-timeout=50ms", "alerts.delivery.requestTimeout");
+		assertFailure("pglockwatch.alerts.delivery.initial-backoff=0ms", "alerts.delivery.initialBackoff");
+		assertFailure("pglockwatch.alerts.delivery.max-events-per-minute=0", "alerts.delivery.maxEventsPerMinute");
+		assertFailure("pglockwatch.alerts.pagerduty.routnig-key=" + KEY, "pglockwatch.alerts.pagerduty.routnig-key");
+	}
+
+	@Test
+	void alertsAreOffByDefaultAndNeedNoDashboard() {
+		this.runner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			PgLockwatchProperties.Alerts alerts = context.getBean(PgLockwatchProperties.class).alerts();
+			assertThat(alerts.pagerduty().enabled()).isFalse();
+			assertThat(alerts.webhook().enabled()).isFalse();
+			assertThat(alerts.pagerduty().url()).isEqualTo("https://events.pagerduty.com/v2/enqueue");
+			assertThat(alerts.delivery().requestTimeout()).isEqualTo(Duration.ofSeconds(10));
+			assertThat(alerts.delivery().initialBackoff()).isEqualTo(Duration.ofSeconds(1));
+			assertThat(alerts.delivery().maxBackoff()).isEqualTo(Duration.ofMinutes(5));
+			assertThat(alerts.delivery().rateLimitedBackoff()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(alerts.delivery().maxEventsPerMinute()).isEqualTo(120);
+		});
+	}
+
+	@Test
+	void aConfiguredChannelBindsAndTheKeyIsNotShown() {
+		this.runner
+			.withPropertyValues("pglockwatch.alerts.pagerduty.routing-key=" + KEY,
+					"pglockwatch.alerts.dashboard-url=https://lockwatch.example.com",
+					"pglockwatch.alerts.delivery.max-events-per-minute=60")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				PgLockwatchProperties properties = context.getBean(PgLockwatchProperties.class);
+				assertThat(properties.alerts().pagerduty().enabled()).isTrue();
+				assertThat(properties.alerts().pagerduty().routingKey()).isEqualTo(KEY);
+				assertThat(properties.alerts().delivery().maxEventsPerMinute()).isEqualTo(60);
+				assertThat(properties.toString()).doesNotContain(KEY);
+			});
+	}
+
+}
