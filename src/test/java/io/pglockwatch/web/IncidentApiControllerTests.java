@@ -34,6 +34,10 @@ import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 
 @WebMvcTest({ IncidentApiController.class, TargetApiController.class, AlertApiController.class })
+@org.springframework.context.annotation.Import(SecurityConfiguration.class)
+@org.springframework.boot.context.properties.EnableConfigurationProperties(io.pglockwatch.target.PgLockwatchProperties.class)
+@org.springframework.test.context.TestPropertySource(properties = { "pglockwatch.security.login-required=false",
+		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
 class IncidentApiControllerTests {
 
 	private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
