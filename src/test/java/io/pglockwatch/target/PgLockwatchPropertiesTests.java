@@ -18,7 +18,9 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 class PgLockwatchPropertiesTests {
 
 	private static final String[] ONE_TARGET = { "pglockwatch.targets[0].name=orders",
-			"pglockwatch.targets[0].url=jdbc:postgresql://db.example:5432/app" };
+			"pglockwatch.targets[0].url=jdbc:postgresql://db.example:5432/app", "pglockwatch.security.login-required=false" };
+
+	private static final String HASH = "$2a$10$VvsVOkRFFqahodcWaap4suIIMkGEXq/5KdgpJ7zSXLCLenIjMfSz6";
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
@@ -65,7 +67,7 @@ class PgLockwatchPropertiesTests {
 			.addFirst(new SystemEnvironmentPropertySource("systemEnvironment",
 					Map.of("PGLOCKWATCH_TARGETS_0_NAME", "orders", "PGLOCKWATCH_TARGETS_0_URL",
 							"jdbc:postgresql://db:5432/app", "PGLOCKWATCH_TARGETS_0_PASSWORD", "s3cret",
-							"PGLOCKWATCH_POLL_INTERVAL", "2s"))))
+							"PGLOCKWATCH_POLL_INTERVAL", "2s", "PGLOCKWATCH_SECURITY_LOGIN_REQUIRED", "false"))))
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				PgLockwatchProperties properties = context.getBean(PgLockwatchProperties.class);
@@ -150,6 +152,40 @@ class PgLockwatchPropertiesTests {
 		String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
 		System.arraycopy(more, 0, all, base.length, more.length);
 		return all;
+	}
+
+
+	@Test
+	void loginRequiredWithoutUsers() {
+		assertFailure("pglockwatch.security.users must name at least one user", "pglockwatch.targets[0].name=orders",
+				"pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app");
+	}
+
+	@Test
+	void aPlainPasswordInsteadOfABcryptHash() {
+		assertFailure("security.users[0].passwordHash", concat(ONE_TARGET, "pglockwatch.security.login-required=true",
+				"pglockwatch.security.users[0].name=sre", "pglockwatch.security.users[0].password-hash=hunter2",
+				"pglockwatch.security.users[0].role=viewer"));
+	}
+
+	@Test
+	void unknownRole() {
+		assertFailure("pglockwatch.security.users[0].role", concat(ONE_TARGET, "pglockwatch.security.users[0].name=sre",
+				"pglockwatch.security.users[0].password-hash=" + HASH, "pglockwatch.security.users[0].role=admin"));
+	}
+
+	@Test
+	void aUserWithABcryptHashBinds() {
+		this.runner.withPropertyValues(concat(ONE_TARGET, "pglockwatch.security.login-required=true",
+				"pglockwatch.security.users[0].name=sre", "pglockwatch.security.users[0].password-hash=" + HASH,
+				"pglockwatch.security.users[0].role=operator"))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				PgLockwatchProperties.Security security = context.getBean(PgLockwatchProperties.class).security();
+				assertThat(security.users()).singleElement()
+					.satisfies((u) -> assertThat(u.role()).isEqualTo(PgLockwatchProperties.Security.Role.OPERATOR));
+				assertThat(security.users().get(0).toString()).doesNotContain(HASH);
+			});
 	}
 
 }
