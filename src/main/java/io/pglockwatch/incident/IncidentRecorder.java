@@ -96,13 +96,16 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 			logger.info("Continuing {} active incident(s) from the store", restored.size());
 		}
 		for (Incident orphan : restored) {
-			if (!this.lifecycles.containsKey(orphan.target())) {
-				// nobody watches that target any more, so nothing would ever resolve it
+			// nobody here watches that target, so nothing here would ever resolve it; but another shard sharing this
+			// store may, so only an incident nobody has seen for an hour is resolved
+			if (!this.lifecycles.containsKey(orphan.target()) && orphan.lastSeenAt() != null
+					&& orphan.lastSeenAt().isBefore(clock.instant().minus(Duration.ofHours(1)))) {
 				Incident resolved = new Incident(orphan.id(), orphan.dedupKey(), orphan.target(), orphan.kind(),
 						orphan.severity(), io.pglockwatch.detect.IncidentState.RESOLVED, orphan.openedAt(),
 						orphan.escalatedAt(), clock.instant(), orphan.lastSeenAt(), orphan.ddl(), orphan.rootBlocker(), 0,
 						orphan.peakQueueDepth(), orphan.peakMaxWait(), orphan.database());
-				logger.info("Resolving incident {}: target {} is no longer configured", orphan.id(), orphan.target());
+				logger.info("Resolving incident {}: target {} is not watched here and the incident was last seen at {}",
+						orphan.id(), orphan.target(), orphan.lastSeenAt());
 				this.writer.execute(() -> persist(new IncidentEvent(IncidentEvent.Type.RESOLVED, resolved, null, null)));
 			}
 		}

@@ -31,6 +31,7 @@ import org.springframework.validation.annotation.Validated;
  * @param incidents how long incident history is kept
  * @param alerts where incidents are sent
  * @param security who may see the dashboard and the API
+ * @param guard opt-in remediation of a DDL lock queue
  */
 @Validated
 @ConfigurationProperties(prefix = "pglockwatch", ignoreUnknownFields = false)
@@ -38,7 +39,7 @@ public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 		@NotEmpty(message = NO_TARGET) List<@Valid Target> targets,
 		@NotNull @DefaultValue("redacted") QueryTextMode queryText, @Valid @DefaultValue Detection detection,
 		@Valid @DefaultValue Incidents incidents, @Valid @DefaultValue Alerts alerts,
-		@Valid @DefaultValue Security security) {
+		@Valid @DefaultValue Security security, @Valid @DefaultValue Guard guard) {
 
 	static final String NOT_NEGATIVE = "must not be negative";
 
@@ -328,6 +329,45 @@ public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 
 			/** Also act: cancel a queued DDL from the dashboard. */
 			OPERATOR
+
+		}
+
+	}
+
+
+	/**
+	 * The guard: cancels a DDL that keeps a queue behind it (a lock_timeout for migrations that forgot one) and,
+	 * if asked, ends an idle-in-transaction root blocker. Off unless turned on.
+	 *
+	 * @param mode off, dry-run (decide, record and count, but do nothing) or enforce
+	 * @param cancelDdlAfter cancel a DDL that has kept at least {@code min-queued} sessions queued this long,
+	 * counted from when the queue first reached {@code min-queued}
+	 * @param terminateIdleBlockersAfter end an idle-in-transaction root blocker that has blocked others this long;
+	 * 0 = never
+	 * @param excludeApplications application_name values the guard never acts on
+	 * @param excludeUsers roles the guard never acts on
+	 */
+	public record Guard(@NotNull @DefaultValue("off") GuardMode mode,
+			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("10s") Duration cancelDdlAfter,
+			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("0s") Duration terminateIdleBlockersAfter,
+			List<String> excludeApplications, List<String> excludeUsers) {
+
+		public Guard {
+			excludeApplications = (excludeApplications == null) ? List.of() : List.copyOf(excludeApplications);
+			excludeUsers = (excludeUsers == null) ? List.of() : List.copyOf(excludeUsers);
+		}
+
+		/** What the guard does with its decisions. */
+		public enum GuardMode {
+
+			/** Nothing is decided. */
+			OFF,
+
+			/** Decisions are logged, counted and recorded, nothing is done. */
+			DRY_RUN,
+
+			/** Decisions are carried out. */
+			ENFORCE
 
 		}
 

@@ -5,6 +5,7 @@ import java.util.List;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.incident.IncidentQuery;
+import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.target.PgLockwatchProperties;
@@ -33,8 +34,11 @@ class DashboardController {
 
 	private final PgLockwatchProperties properties;
 
+	private final Guard guard;
+
 	DashboardController(TargetStatus targets, IncidentRecorder incidents, IncidentStore store,
-			PgLockwatchProperties properties) {
+			PgLockwatchProperties properties, Guard guard) {
+		this.guard = guard;
 		this.targets = targets;
 		this.incidents = incidents;
 		this.store = store;
@@ -60,7 +64,7 @@ class DashboardController {
 			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "unknown target '" + selected + "'");
 		}
 		model.addAttribute("targets",
-				this.targets.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()))).toList());
+				this.targets.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()))).toList());
 		model.addAttribute("selected", selected);
 		model.addAttribute("refreshMillis", this.properties.poll().interval().toMillis());
 		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected)));

@@ -8,6 +8,11 @@ import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.graph.GraphView;
+import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.graph.SessionNode;
+import io.pglockwatch.guard.Guard;
+import io.pglockwatch.guard.GuardLog;
+import io.pglockwatch.guard.GuardRecord;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.target.TargetStatus;
@@ -36,11 +41,18 @@ class IncidentPageController {
 
 	private final JsonMapper json;
 
-	IncidentPageController(IncidentStore store, AlertOutbox alerts, TargetStatus targets, JsonMapper json) {
+	private final GuardLog guardLog;
+
+	private final Guard guard;
+
+	IncidentPageController(IncidentStore store, AlertOutbox alerts, TargetStatus targets, JsonMapper json,
+			GuardLog guardLog, Guard guard) {
 		this.store = store;
 		this.alerts = alerts;
 		this.targets = targets;
 		this.json = json;
+		this.guardLog = guardLog;
+		this.guard = guard;
 	}
 
 	@GetMapping("/incidents")
@@ -89,7 +101,49 @@ class IncidentPageController {
 			.map((graph) -> GraphPicture.of(this.json.readValue(graph, GraphView.class)))
 			.orElse(null));
 		model.addAttribute("alerts", this.alerts.forIncident(id).stream().map(IncidentView.Alert::of).toList());
+		model.addAttribute("guardActions", this.guardLog.forIncident(incident.dedupKey()));
+		model.addAttribute("guardMode", this.guard.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+		model.addAttribute("canCancel", incident.isActive() && liveDdl(incident) != null);
 		return "incident";
+	}
+
+	/**
+	 * An operator cancels the waiting DDL of an open incident (one confirmed click; operator role and CSRF token
+	 * required). The guard's safety checks apply and the action is recorded like a guard action.
+	 */
+	@org.springframework.web.bind.annotation.PostMapping("/incidents/{id}/cancel-ddl")
+	String cancelDdl(@PathVariable String id, java.security.Principal principal,
+			org.springframework.web.servlet.mvc.support.RedirectAttributes redirect) {
+		Incident incident = find(id);
+		SessionNode ddl = incident.isActive() ? liveDdl(incident) : null;
+		if (ddl == null) {
+			redirect.addFlashAttribute("actionResult", "Nothing to cancel: the DDL of this incident is no longer waiting.");
+		}
+		else {
+			GuardRecord record = this.guard.operatorCancel(incident.target(), ddl, incident.dedupKey(),
+					principal == null ? "anonymous" : principal.getName());
+			redirect.addFlashAttribute("actionResult", "Cancel of pid " + record.pid() + ": " + record.outcome()
+					+ (record.reason() == null ? "" : " (" + record.reason() + ")"));
+		}
+		return "redirect:/incidents/" + id;
+	}
+
+	/** The incident's DDL in the live graph, if that very session (pid and backend start) still waits. */
+	private SessionNode liveDdl(Incident incident) {
+		if (incident.ddl() == null) {
+			return null;
+		}
+		var state = this.targets.get(incident.target());
+		LockWaitGraph graph = state == null ? null : state.freshGraph();
+		if (graph == null) {
+			return null;
+		}
+		SessionNode node = graph.sessions().get(incident.ddl().session().pid());
+		if (node == null || node.activity() == null || !node.isWaiting()
+				|| !java.util.Objects.equals(node.activity().backendStart(), incident.ddl().session().backendStart())) {
+			return null;
+		}
+		return node;
 	}
 
 	@GetMapping(path = "/incidents/{id}.md")

@@ -3,6 +3,7 @@ package io.pglockwatch.web;
 import java.util.List;
 
 import io.pglockwatch.graph.GraphView;
+import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.target.TargetState;
 import io.pglockwatch.target.TargetStatus;
@@ -23,19 +24,22 @@ class TargetApiController {
 
 	private final IncidentRecorder incidents;
 
-	TargetApiController(TargetStatus status, IncidentRecorder incidents) {
+	private final Guard guard;
+
+	TargetApiController(TargetStatus status, IncidentRecorder incidents, Guard guard) {
 		this.status = status;
 		this.incidents = incidents;
+		this.guard = guard;
 	}
 
 	@GetMapping
 	List<TargetView> targets() {
-		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()))).toList();
+		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()))).toList();
 	}
 
 	@GetMapping("/{name}")
 	TargetView target(@PathVariable String name) {
-		return TargetView.of(state(name), this.incidents.openCount(name));
+		return TargetView.of(state(name), this.incidents.openCount(name), this.guard.problem(name));
 	}
 
 	@GetMapping("/{name}/graph")

@@ -12,18 +12,23 @@ import io.pglockwatch.target.TargetState;
  * @param lockWaiters sessions waiting for a lock at the last successful poll; null while down
  * @param failureReason connect, timeout, permission or query while down
  * @param warning e.g. a missing privilege
+ * @param guardProblem why the guard could not act on this target the last time it tried (e.g. not permitted)
  */
 record TargetView(String name, Boolean up, Instant lastPollAt, Instant lastSuccessfulPollAt, String serverVersion,
 		Long lockWaiters, Integer ddlQueueDepth, int openIncidents, String error, String failureReason,
-		String warning) {
+		String warning, String guardProblem) {
 
 	static TargetView of(TargetState state, int openIncidents) {
+		return of(state, openIncidents, null);
+	}
+
+	static TargetView of(TargetState state, int openIncidents, String guardProblem) {
 		LockWaitGraph graph = state.freshGraph();
 		return new TargetView(state.name(), state.up(), state.lastPollAt(), state.lastSuccessAt(), state.serverVersion(),
 				graph == null ? null : graph.lockWaiterCount(),
 				graph == null ? null : (graph.ddlQueues().isEmpty() ? 0 : graph.deepestDdlQueue().queueDepth()),
 				openIncidents, state.error(), state.failure() == null ? null : state.failure().label(),
-				state.privilegeWarning());
+				state.privilegeWarning(), guardProblem);
 	}
 
 }

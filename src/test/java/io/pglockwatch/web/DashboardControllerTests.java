@@ -76,6 +76,12 @@ class DashboardControllerTests {
 	IncidentRecorder recorder;
 
 	@MockitoBean
+	io.pglockwatch.guard.Guard guard;
+
+	@MockitoBean
+	io.pglockwatch.guard.GuardLog guardLog;
+
+	@MockitoBean
 	AlertOutbox alerts;
 
 	@TestConfiguration
@@ -187,6 +193,7 @@ class DashboardControllerTests {
 				new TimelinePoint(T0.plusSeconds(2), 20, Duration.ofSeconds(5))));
 		given(this.store.peakGraph("inc-1")).willReturn(Optional.empty());
 		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		given(this.guard.mode()).willReturn(PgLockwatchProperties.Guard.GuardMode.OFF);
 		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
 			.andExpect(status().isOk())
 			.andExpect(content().string(containsString("<polyline class=\"depth\"")))

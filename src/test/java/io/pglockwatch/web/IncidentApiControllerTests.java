@@ -52,6 +52,12 @@ class IncidentApiControllerTests {
 	IncidentRecorder recorder;
 
 	@MockitoBean
+	io.pglockwatch.guard.Guard guard;
+
+	@MockitoBean
+	io.pglockwatch.guard.GuardLog guardLog;
+
+	@MockitoBean
 	io.pglockwatch.alert.AlertOutbox alerts;
 
 	@TestConfiguration

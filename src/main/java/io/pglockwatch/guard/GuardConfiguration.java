@@ -1,0 +1,25 @@
+package io.pglockwatch.guard;
+
+import io.pglockwatch.incident.IncidentRecorder;
+import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.target.TargetMonitor;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** The guard and its record of decisions. */
+@Configuration(proxyBeanMethods = false)
+class GuardConfiguration {
+
+	@Bean
+	GuardLog guardLog(JdbcClient jdbc) {
+		return new GuardLog(jdbc);
+	}
+
+	@Bean
+	Guard guard(PgLockwatchProperties properties, IncidentRecorder incidents, TargetMonitor monitor, GuardLog log) {
+		return new Guard(properties, incidents, monitor, log);
+	}
+
+}

@@ -1,0 +1,65 @@
+package io.pglockwatch.guard;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** Guard decisions and operator actions, in the incident store. */
+public final class GuardLog {
+
+	private final JdbcClient jdbc;
+
+	public GuardLog(JdbcClient jdbc) {
+		this.jdbc = jdbc;
+	}
+
+	public void add(GuardRecord r) {
+		this.jdbc.sql("""
+				INSERT INTO guard_action (at, target, dedup_key, action, actor, pid, backend_start, application_name,
+				    user_name, outcome, reason)
+				VALUES (:at, :target, :key, :action, :actor, :pid, :start, :app, :user, :outcome, :reason)
+				""")
+			.param("at", time(r.at()))
+			.param("target", r.target())
+			.param("key", r.dedupKey())
+			.param("action", r.action())
+			.param("actor", r.actor())
+			.param("pid", r.pid())
+			.param("start", r.backendStart() == null ? null : time(r.backendStart()))
+			.param("app", r.applicationName())
+			.param("user", r.user())
+			.param("outcome", r.outcome())
+			.param("reason", r.reason() == null || r.reason().length() <= 2000 ? r.reason() : r.reason().substring(0, 2000))
+			.update();
+	}
+
+	/** The actions about one incident, oldest first. */
+	public List<GuardRecord> forIncident(String dedupKey) {
+		return this.jdbc.sql("""
+				SELECT at, target, dedup_key, action, actor, pid, backend_start, application_name, user_name, outcome, reason
+				FROM guard_action WHERE dedup_key = :key ORDER BY at, id
+				""").param("key", dedupKey).query(GuardLog::record).list();
+	}
+
+	private static GuardRecord record(ResultSet rs, int row) throws SQLException {
+		return new GuardRecord(instant(rs, "at"), rs.getString("target"), rs.getString("dedup_key"), rs.getString("action"),
+				rs.getString("actor"), rs.getInt("pid"), instant(rs, "backend_start"), rs.getString("application_name"),
+				rs.getString("user_name"), rs.getString("outcome"), rs.getString("reason"));
+	}
+
+	private static OffsetDateTime time(Instant instant) {
+		return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+	}
+
+	private static Instant instant(ResultSet rs, String column) throws SQLException {
+		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+		return value == null ? null : value.toInstant();
+	}
+
+}

@@ -1,0 +1,262 @@
+package io.pglockwatch.guard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pglockwatch.PgLockwatchApplication;
+import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.testsupport.LockScenario;
+import io.pglockwatch.testsupport.PostgresServer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The guard against real lock queues. Each test starts the service with its own guard settings (poll every 500 ms,
+ * min-queued 3 as by default) and stages the ALTER TABLE incident on its own table.
+ */
+class GuardIntegrationTests {
+
+	private static final PostgresServer server = PostgresServer.shared();
+
+	private static final Duration POLL = Duration.ofMillis(500);
+
+	private static ConfigurableApplicationContext startAs(String user, String password, String... guard) {
+		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
+		List<String> args = new ArrayList<>(List.of("--spring.main.web-application-type=none",
+				"--pglockwatch.poll.interval=500ms", "--pglockwatch.poll.statement-timeout=1s",
+				"--pglockwatch.targets[0].name=lab",
+				"--pglockwatch.targets[0].url=" + server.jdbcUrl(PostgresServer.DEFAULT_DATABASE),
+				"--pglockwatch.targets[0].username=" + user, "--pglockwatch.targets[0].password=" + password));
+		for (String setting : guard) {
+			args.add("--pglockwatch.guard." + setting);
+		}
+		return new SpringApplicationBuilder(PgLockwatchApplication.class).run(args.toArray(String[]::new));
+	}
+
+	private static ConfigurableApplicationContext start(String... guard) {
+		return startAs(server.superuser(), server.password(), guard);
+	}
+
+	private static void table(String name) throws Exception {
+		try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "guard-setup");
+				Statement s = c.createStatement()) {
+			s.execute("DROP TABLE IF EXISTS " + name + "; CREATE TABLE " + name + " (id int PRIMARY KEY)");
+		}
+	}
+
+	/** Holder (idle in transaction), a waiting ALTER TABLE, and {@code readers} SELECTs queued behind it. */
+	private static Staged stage(LockScenario scenario, String table, int readers) throws Exception {
+		LockScenario.Session holder = scenario.session("holder");
+		holder.execute("BEGIN; SELECT * FROM " + table);
+		LockScenario.Session ddl = scenario.session("ddl");
+		CompletableFuture<Void> alter = ddl.submit("ALTER TABLE " + table + " ADD COLUMN note text");
+		scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
+		List<CompletableFuture<Void>> queued = new ArrayList<>();
+		for (int i = 1; i <= readers; i++) {
+			queued.add(scenario.session("r" + i).submit("SELECT count(*) FROM " + table));
+		}
+		scenario.awaitLockWaiters(readers + 1, Duration.ofSeconds(10));
+		return new Staged(holder, ddl, alter, queued, Instant.now());
+	}
+
+	record Staged(LockScenario.Session holder, LockScenario.Session ddl, CompletableFuture<Void> alter,
+			List<CompletableFuture<Void>> queued, Instant queuedAt) {
+	}
+
+	private static List<GuardRecord> actions(ConfigurableApplicationContext app, int pid) {
+		return app.getBean(GuardLog.class)
+			.forIncident(app.getBean(io.pglockwatch.incident.IncidentStore.class)
+				.find(io.pglockwatch.incident.IncidentQuery.latest(50))
+				.stream()
+				.filter((i) -> i.ddl() != null && i.ddl().session().pid() == pid)
+				.map(io.pglockwatch.detect.Incident::dedupKey)
+				.findFirst()
+				.orElse("lab/ddl-lock-queue/" + pid + "@none"));
+	}
+
+	private static List<GuardRecord> allActions(ConfigurableApplicationContext app, String dedupKeyPrefix) {
+		return app.getBean(org.springframework.jdbc.core.simple.JdbcClient.class)
+			.sql("SELECT dedup_key FROM guard_action WHERE dedup_key LIKE :p")
+			.param("p", dedupKeyPrefix + "%")
+			.query(String.class)
+			.list()
+			.stream()
+			.distinct()
+			.flatMap((key) -> app.getBean(GuardLog.class).forIncident(key).stream())
+			.toList();
+	}
+
+	@Test
+	void enforceCancelsTheDdlWithinCancelDdlAfterAndTheQueueDrains() throws Exception {
+		table("guard_enforce");
+		try (ConfigurableApplicationContext app = start("mode=enforce", "cancel-ddl-after=3s");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "genf")) {
+			Staged staged = stage(scenario, "guard_enforce", 3);
+			scenario.awaitNoWaiters(Duration.ofSeconds(3).plus(POLL.multipliedBy(2)).plusMillis(1500));
+			Duration lived = Duration.between(staged.queuedAt(), Instant.now());
+			System.out.printf("guard enforce: queue lived %d ms (cancel-ddl-after 3 s, poll 500 ms)%n", lived.toMillis());
+			assertThat(lived).isLessThanOrEqualTo(Duration.ofSeconds(3).plus(POLL.multipliedBy(2)).plusMillis(700));
+			ExecutionException failure = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+					() -> staged.alter().get());
+			assertThat(failure.getCause()).hasMessageContaining("canceling statement due to user request");
+			assertThat(staged.holder().state()).isEqualTo("idle in transaction");
+			for (CompletableFuture<Void> reader : staged.queued()) {
+				assertThat(reader).succeedsWithin(Duration.ofSeconds(5));
+			}
+			await().atMost(Duration.ofSeconds(5)).until(() -> !actions(app, staged.ddl().pid()).isEmpty());
+			assertThat(actions(app, staged.ddl().pid())).singleElement().satisfies((r) -> {
+				assertThat(r.action()).isEqualTo("cancel-ddl");
+				assertThat(r.outcome()).isEqualTo("cancelled");
+				assertThat(r.actor()).isEqualTo("guard");
+			});
+			assertThat(app.getBean(MeterRegistry.class)
+				.get("pglockwatch.guard.actions")
+				.tag("action", "cancel-ddl")
+				.tag("outcome", "cancelled")
+				.counter()
+				.count()).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void dryRunChangesNothingAndRecordsTheDecision() throws Exception {
+		table("guard_dry");
+		try (ConfigurableApplicationContext app = start("mode=dry-run", "cancel-ddl-after=1s");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gdry")) {
+			Staged staged = stage(scenario, "guard_dry", 3);
+			await().atMost(Duration.ofSeconds(6)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
+				.stream()
+				.anyMatch((r) -> r.outcome().equals("dry-run")));
+			Thread.sleep(1000);
+			assertThat(staged.alter()).isNotDone();
+			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
+			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
+				.satisfies((r) -> assertThat(r.reason()).startsWith("would cancel-ddl"));
+		}
+	}
+
+	@Test
+	void anExcludedApplicationIsNeverTouched() throws Exception {
+		table("guard_excl");
+		try (ConfigurableApplicationContext app = start("mode=enforce", "cancel-ddl-after=1s",
+				"exclude-applications[0]=gexcl_ddl");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gexcl")) {
+			Staged staged = stage(scenario, "guard_excl", 3);
+			await().atMost(Duration.ofSeconds(6)).until(() -> !allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@").isEmpty());
+			Thread.sleep(1000);
+			assertThat(staged.alter()).isNotDone();
+			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
+				.satisfies((r) -> assertThat(r.outcome()).isEqualTo("excluded"));
+		}
+	}
+
+	@Test
+	void aSessionWhoseQueryChangedIsNotTouched() throws Exception {
+		table("guard_changed");
+		try (ConfigurableApplicationContext app = start("mode=off");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gchg")) {
+			Staged staged = stage(scenario, "guard_changed", 3);
+			Instant backendStart;
+			Instant firstQueryStart;
+			try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "gchg-probe");
+					Statement s = c.createStatement();
+					ResultSet rs = s.executeQuery("SELECT backend_start, query_start FROM pg_stat_activity WHERE pid = "
+							+ staged.ddl().pid())) {
+				rs.next();
+				backendStart = rs.getTimestamp(1).toInstant();
+				firstQueryStart = rs.getTimestamp(2).toInstant();
+				// between detection and action the session moves on to another statement
+				s.execute("SELECT pg_cancel_backend(" + staged.ddl().pid() + ")");
+			}
+			assertThat(staged.alter()).failsWithin(Duration.ofSeconds(5));
+			CompletableFuture<Void> next = staged.ddl().submit("ALTER TABLE guard_changed ADD COLUMN other text");
+			scenario.awaitWaiting(staged.ddl(), Duration.ofSeconds(5));
+			TargetConnections connections = app.getBean(io.pglockwatch.target.TargetMonitor.class).connections("lab");
+			SessionSignaller.Result result = new SessionSignaller().signal(connections, false, staged.ddl().pid(),
+					backendStart, firstQueryStart);
+			assertThat(result.outcome()).isEqualTo("changed");
+			assertThat(next).isNotDone();
+			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
+		}
+	}
+
+	@Test
+	void terminateIdleBlockersEndsTheIdleRootAndTheQueueDrains() throws Exception {
+		table("guard_term");
+		try (ConfigurableApplicationContext app = start("mode=enforce", "cancel-ddl-after=60s",
+				"terminate-idle-blockers-after=2s");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gterm")) {
+			Staged staged = stage(scenario, "guard_term", 3);
+			scenario.awaitNoWaiters(Duration.ofSeconds(8));
+			assertThat(staged.alter()).succeedsWithin(Duration.ofSeconds(5)); // the migration ran
+			await().atMost(Duration.ofSeconds(5)).until(() -> allActions(app, "lab/ddl-lock-queue/")
+				.stream()
+				.anyMatch((r) -> r.action().equals("terminate-idle-blocker") && r.pid() == staged.holder().pid()
+						&& r.outcome().equals("terminated")));
+		}
+	}
+
+	@Test
+	void withoutPermissionToSignalASuperuserTheOutcomeIsNotPermitted() throws Exception {
+		server.createRole("guardwatch", "guard-pw", "pg_monitor", "pg_signal_backend");
+		table("guard_perm");
+		try (ConfigurableApplicationContext app = startAs("guardwatch", "guard-pw", "mode=enforce", "cancel-ddl-after=1s");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gperm")) {
+			Staged staged = stage(scenario, "guard_perm", 3);
+			await().atMost(Duration.ofSeconds(8)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
+				.stream()
+				.anyMatch((r) -> r.outcome().equals("not-permitted")));
+			assertThat(staged.alter()).isNotDone();
+			assertThat(app.getBean(Guard.class).problem("lab")).contains("may not signal pid " + staged.ddl().pid());
+		}
+	}
+
+	@Test
+	void aCancelledMigrationTransactionThatStillHoldsLocksIsReportedAndEnded() throws Exception {
+		table("guard_mig_a");
+		table("guard_mig_b");
+		try (ConfigurableApplicationContext app = start("mode=enforce", "cancel-ddl-after=2s",
+				"terminate-idle-blockers-after=3s");
+				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gmig")) {
+			LockScenario.Session holder = scenario.session("holder");
+			holder.execute("BEGIN; SELECT * FROM guard_mig_b");
+			LockScenario.Session migration = scenario.session("migration");
+			// a migration transaction whose client runs each statement in a savepoint (pgjdbc autosave, psql
+			// ON_ERROR_ROLLBACK, ORMs): the first ALTER takes ACCESS EXCLUSIVE on a, the second waits on b. Without the
+			// savepoint the cancel would abort the whole transaction, and PostgreSQL releases its locks at once.
+			migration.execute("BEGIN; ALTER TABLE guard_mig_a ADD COLUMN x int; SAVEPOINT step2");
+			CompletableFuture<Void> second = migration.submit("ALTER TABLE guard_mig_b ADD COLUMN y int");
+			scenario.awaitWaiting(migration, Duration.ofSeconds(5));
+			for (int i = 1; i <= 3; i++) {
+				scenario.session("rb" + i).submit("SELECT count(*) FROM guard_mig_b");
+			}
+			CompletableFuture<Void> onA = scenario.session("ra").submit("SELECT count(*) FROM guard_mig_a");
+			assertThat(second).failsWithin(Duration.ofSeconds(8)); // cancelled by the guard
+			// the aborted transaction keeps its lock on a: the reader of a still waits, until the guard ends it
+			await().atMost(Duration.ofSeconds(10)).until(() -> allActions(app, "lab/")
+				.stream()
+				.anyMatch((r) -> r.action().equals("watch-aborted-transaction") && r.pid() == migration.pid()));
+			assertThat(onA).succeedsWithin(Duration.ofSeconds(10));
+			assertThat(allActions(app, "lab/")).anySatisfy((r) -> {
+				assertThat(r.action()).isEqualTo("terminate-idle-blocker");
+				assertThat(r.pid()).isEqualTo(migration.pid());
+				assertThat(r.outcome()).isEqualTo("terminated");
+			});
+		}
+	}
+
+}

@@ -1,0 +1,309 @@
+package io.pglockwatch.ship;
+
+import static io.pglockwatch.ship.HelmChart.at;
+import static io.pglockwatch.ship.HelmChart.map;
+import static io.pglockwatch.ship.HelmChart.maps;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.pglockwatch.PgLockwatchApplication;
+import io.pglockwatch.ship.HelmChart.Manifests;
+import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.testsupport.PostgresServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The monitoring assets name only metrics the service really exports: every metric in the PrometheusRule (rendered
+ * with monitoring on) and in the Grafana dashboard must be in a scrape of the running service.
+ *
+ * <p>The service is started from the application.yaml that the chart's ConfigMap holds for the monitoring variant,
+ * the way the pod starts (spring.config.additional-location), with the Secret-backed placeholders given as
+ * arguments: so this also proves that the chart's configuration passes pg-lockwatch's strict binding. The target
+ * is a real PostgreSQL; PagerDuty is on with a dummy key and an endpoint that refuses connections, so the alert
+ * metrics are registered too. Only what a pod gets from its environment differs: the in-memory store, random
+ * ports, and the endpoints of this test.
+ */
+class MonitoringAssetsTests {
+
+	private static final String ROUTING_KEY = "dummy-routing-key-0000000000000000";
+
+	private static final String TARGET_PASSWORD = "target-password-from-secret";
+
+	/** Metrics of the rules that are not pg-lockwatch's: Prometheus' own scrape health. */
+	private static final Set<String> PROMETHEUS_METRICS = Set.of("up");
+
+	private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by", "without", "on",
+			"ignoring", "group_left", "group_right", "inf", "nan");
+
+	private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ].*");
+
+	private static final Pattern TYPE = Pattern.compile("^# TYPE (\\S+) .*");
+
+	private static final HttpClient http = HttpClient.newHttpClient();
+
+	@TempDir
+	static Path tmp;
+
+	private static ConfigurableApplicationContext app;
+
+	private static Manifests chart;
+
+	private static String scrape;
+
+	@BeforeAll
+	static void startTheServiceFromTheChartsConfiguration() throws Exception {
+		PostgresServer server = PostgresServer.shared();
+		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
+		Path values = HelmChart.CI.resolve("monitoring-on-values.yaml");
+		chart = HelmChart.render(values, Map.of("targets[0].url", server.jdbcUrl(PostgresServer.DEFAULT_DATABASE),
+				"targets[0].username", server.superuser()));
+		Path config = tmp.resolve("application.yaml");
+		Files.writeString(config, chart.applicationYamlText(), StandardCharsets.UTF_8);
+		String userHash = (String) at(HelmChart.loadYaml(values), "users", 0, "passwordHash");
+
+		Map<String, String> args = new LinkedHashMap<>();
+		args.put("spring.config.additional-location", "file:" + config.toAbsolutePath());
+		args.put("spring.main.web-application-type", "servlet");
+		args.put("server.port", "0");
+		// the chart sets management.server.port (9090); any free port here
+		args.put("management.server.port", "0");
+		// the pod's /app/data volume does not exist here
+		args.put("spring.datasource.url", "jdbc:h2:mem:ship-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+		// what the Deployment's secretKeyRef environment variables carry
+		args.put("PGLW_TARGET_0_PASSWORD", TARGET_PASSWORD);
+		args.put("PGLW_USER_0_PASSWORD_HASH", userHash);
+		args.put("pglockwatch.alerts.pagerduty.routing-key", ROUTING_KEY);
+		args.put("pglockwatch.alerts.pagerduty.url", "http://127.0.0.1:" + refusedPort() + "/v2/enqueue");
+		app = new SpringApplicationBuilder(PgLockwatchApplication.class)
+			.run(args.entrySet().stream().map((e) -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
+		scrape = get(management("/actuator/prometheus")).body();
+	}
+
+	@AfterAll
+	static void stop() {
+		if (app != null) {
+			app.close();
+		}
+	}
+
+	// the service the chart configures
+
+	@Test
+	void theChartsConfigurationBindsWithItsSecretsFromTheEnvironment() {
+		PgLockwatchProperties properties = app.getBean(PgLockwatchProperties.class);
+		assertThat(properties.targets()).hasSize(1);
+		assertThat(properties.targets().get(0).name()).isEqualTo("orders");
+		assertThat(properties.targets().get(0).password()).isEqualTo(TARGET_PASSWORD);
+		assertThat(properties.security().loginRequired()).isTrue();
+		assertThat(properties.security().users()).singleElement()
+			.satisfies((u) -> assertThat(u.passwordHash()).startsWith("$2a$10$"));
+		assertThat(properties.alerts().pagerduty().enabled()).isTrue();
+		assertThat(properties.alerts().dashboardUrl()).isEqualTo("https://pglockwatch.example.com");
+	}
+
+	@Test
+	void probesAndMetricsAnswerWithoutLoginWhileTheApiRequiresOne() throws Exception {
+		assertThat(get(management("/actuator/health/liveness")).statusCode()).isEqualTo(200);
+		assertThat(get(management("/actuator/health/readiness")).statusCode()).isEqualTo(200);
+		assertThat(get(management("/actuator/prometheus")).statusCode()).isEqualTo(200);
+		assertThat(get(api("/api/v1/targets")).statusCode()).isEqualTo(401);
+	}
+
+	@Test
+	void theTargetIsPolled() {
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> get(management("/actuator/prometheus")).body().contains("pglockwatch_target_up{target=\"orders\"} 1"));
+	}
+
+	// PrometheusRule
+
+	@Test
+	void everyMetricOfThePrometheusRuleIsExported() {
+		Map<String, Set<String>> used = new TreeMap<>();
+		rules(chart).forEach((name, rule) -> used.put(name, metricNames((String) rule.get("expr"))));
+		Set<String> all = new TreeSet<>();
+		used.values().forEach(all::addAll);
+		assertThat(all).as("the extraction finds the metrics").contains("pglockwatch_ddl_queue_depth", "pglockwatch_target_up",
+				"pglockwatch_poll_failures_total", "pglockwatch_alert_outbox_oldest_age_seconds", "up");
+		Set<String> exported = exported();
+		used.forEach((rule, metrics) -> metrics.forEach((metric) -> assertThat(exported.contains(metric)
+				|| PROMETHEUS_METRICS.contains(metric)).as(rule + " uses " + metric + ", which the service does not export").isTrue()));
+		// `up` only where the monitor itself is the subject
+		used.forEach((rule, metrics) -> {
+			if (metrics.contains("up")) {
+				assertThat(rule).isIn("PgLockwatchDown", "PgLockwatchAbsent");
+			}
+		});
+	}
+
+	// Grafana dashboard
+
+	@Test
+	void theDashboardInDocsIsTheOneTheChartShips() throws IOException {
+		assertThat(Files.readString(Path.of("docs", "grafana-dashboard.json"), StandardCharsets.UTF_8))
+			.as("docs/grafana-dashboard.json must be a copy of " + HelmChart.DASHBOARD)
+			.isEqualTo(Files.readString(HelmChart.DASHBOARD, StandardCharsets.UTF_8));
+	}
+
+	@Test
+	void everyMetricOfTheDashboardIsExported() throws IOException {
+		JsonNode dashboard = dashboard();
+		Set<String> exported = exported();
+		List<String> expressions = expressions(dashboard);
+		assertThat(expressions).hasSizeGreaterThan(10);
+		Set<String> used = new TreeSet<>();
+		expressions.forEach((e) -> used.addAll(metricNames(e)));
+		assertThat(used).contains("pglockwatch_ddl_queue_depth", "pglockwatch_ddl_queue_wait_seconds", "pglockwatch_lock_waiters",
+				"pglockwatch_lock_wait_max_seconds", "pglockwatch_root_blockers", "pglockwatch_incidents_open",
+				"pglockwatch_poll_duration_seconds_sum", "pglockwatch_poll_duration_seconds_count", "pglockwatch_target_up",
+				"pglockwatch_alert_outbox_oldest_age_seconds");
+		assertThat(used).allSatisfy((metric) -> assertThat(exported).as("exported metrics").contains(metric));
+	}
+
+	@Test
+	void theDashboardFiltersByTheTargetVariable() throws IOException {
+		JsonNode dashboard = dashboard();
+		JsonNode target = null;
+		for (JsonNode variable : dashboard.path("templating").path("list")) {
+			if (variable.path("name").asString().equals("target")) {
+				target = variable;
+			}
+		}
+		assertThat(target).as("a `target` template variable").isNotNull();
+		Matcher labelValues = Pattern.compile("label_values\\((\\w+), *target\\)").matcher(target.path("definition").asString());
+		assertThat(labelValues.matches()).isTrue();
+		assertThat(exported()).contains(labelValues.group(1));
+		// every query of a per-target metric honours the selection (alert metrics have no target label)
+		for (String expression : expressions(dashboard)) {
+			boolean perTarget = metricNames(expression).stream().anyMatch((m) -> !m.startsWith("pglockwatch_alert_"));
+			if (perTarget) {
+				assertThat(expression).contains("target=~\"$target\"");
+			}
+		}
+	}
+
+	// helpers
+
+	/** The PrometheusRule's alerts by name. */
+	static Map<String, Map<String, Object>> rules(Manifests manifests) {
+		Map<String, Map<String, Object>> rules = new LinkedHashMap<>();
+		for (Map<String, Object> rule : manifests.ofKind("PrometheusRule")) {
+			for (Map<String, Object> group : maps(rule, "spec", "groups")) {
+				maps(group, "rules").forEach((r) -> rules.put(String.valueOf(r.get("alert")), r));
+			}
+		}
+		return rules;
+	}
+
+	/**
+	 * Metric names in a PromQL expression: identifiers that are not functions (followed by a parenthesis),
+	 * keywords, label names (in matchers and in by/without/on/ignoring lists), durations, strings or Grafana
+	 * variables.
+	 */
+	static Set<String> metricNames(String expression) {
+		String s = expression.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"")
+			.replaceAll("\\$\\{?\\w+}?", " ")
+			.replaceAll("\\{[^}]*}", " ")
+			.replaceAll("\\[[^]]*]", " ")
+			.replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ");
+		Set<String> names = new TreeSet<>();
+		Matcher m = Pattern.compile("(?<![\\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?").matcher(s);
+		while (m.find()) {
+			if (m.group(2) == null && !KEYWORDS.contains(m.group(1).toLowerCase(java.util.Locale.ROOT))) {
+				names.add(m.group(1));
+			}
+		}
+		return names;
+	}
+
+	/** Names in the scrape: every series name, and every family name of a # TYPE line. */
+	private static Set<String> exported() {
+		Set<String> names = new TreeSet<>();
+		scrape.lines().forEach((line) -> {
+			Matcher type = TYPE.matcher(line);
+			if (type.matches()) {
+				names.add(type.group(1));
+			}
+			else if (!line.startsWith("#")) {
+				Matcher sample = SAMPLE.matcher(line);
+				if (sample.matches()) {
+					names.add(sample.group(1));
+				}
+			}
+		});
+		assertThat(names).contains("pglockwatch_target_up", "pglockwatch_alert_outbox_oldest_age_seconds");
+		return names;
+	}
+
+	private static JsonNode dashboard() throws IOException {
+		return JsonMapper.builder().build().readTree(Files.readString(HelmChart.DASHBOARD, StandardCharsets.UTF_8));
+	}
+
+	/** Every query expression of every panel (rows' nested panels too). */
+	private static List<String> expressions(JsonNode dashboard) {
+		List<String> expressions = new ArrayList<>();
+		collect(dashboard.path("panels"), expressions);
+		return expressions;
+	}
+
+	private static void collect(JsonNode panels, List<String> out) {
+		for (JsonNode panel : panels) {
+			for (JsonNode target : panel.path("targets")) {
+				if (target.hasNonNull("expr")) {
+					out.add(target.path("expr").asString());
+				}
+			}
+			collect(panel.path("panels"), out);
+		}
+	}
+
+	private static int refusedPort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+	private static String management(String path) {
+		return "http://127.0.0.1:" + app.getEnvironment().getProperty("local.management.port") + path;
+	}
+
+	private static String api(String path) {
+		return "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port") + path;
+	}
+
+	private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+		return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+				HttpResponse.BodyHandlers.ofString());
+	}
+
+}
