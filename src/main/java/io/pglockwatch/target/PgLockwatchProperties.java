@@ -292,11 +292,33 @@ public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 	 *
 	 * @param loginRequired when false, everyone may see and do everything (the demo does this, and says so)
 	 * @param users who may log in; at least one while login is required
+	 * @param apiTokens bearer tokens for pipelines calling the JSON API
 	 */
-	public record Security(@DefaultValue("true") boolean loginRequired, List<@Valid User> users) {
+	public record Security(@DefaultValue("true") boolean loginRequired, List<@Valid User> users,
+			List<@Valid ApiToken> apiTokens) {
 
 		public Security {
 			users = (users == null) ? List.of() : List.copyOf(users);
+			apiTokens = (apiTokens == null) ? List.of() : List.copyOf(apiTokens);
+		}
+
+		/**
+		 * A bearer token for pipelines calling the JSON API ({@code Authorization: Bearer <token>}), e.g. preflight
+		 * from a deploy job. Only the token's SHA-256 is configured: a random token of 32+ bytes needs no slow hash.
+		 *
+		 * @param name who uses it, for the logs
+		 * @param sha256 hex SHA-256 of the token ({@code printf %s "$TOKEN" | sha256sum})
+		 * @param role viewer or operator
+		 */
+		public record ApiToken(@NotNull(message = "must be set") @Pattern(regexp = "[A-Za-z0-9._@-]{1,64}", message = "must be 1-64 letters, digits or ._@-") String name,
+				@NotNull(message = "must be set") @Pattern(regexp = "[0-9a-fA-F]{64}", message = "must be the 64 hex digits of the token's SHA-256, not the token") String sha256,
+				@NotNull(message = "must be viewer or operator") Role role) {
+
+			@Override
+			public String toString() {
+				return "ApiToken[name=" + this.name + ", role=" + this.role + "]";
+			}
+
 		}
 
 		@AssertTrue(message = "pglockwatch.security.users must name at least one user while "

@@ -20,7 +20,8 @@ import org.springframework.security.web.authentication.HttpStatusEntryPoint;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
- * Login for the dashboard (form) and the JSON API (HTTP Basic), users from configuration with bcrypt hashes.
+ * Login for the dashboard (form) and the JSON API (HTTP Basic, or a bearer token for pipelines), users from
+ * configuration with bcrypt hashes.
  * Health and Prometheus stay reachable without login for probes and scrapers (put them on
  * {@code management.server.port} to keep them off the public port). CSRF protects every state change.
  */
@@ -66,6 +67,8 @@ class SecurityConfiguration {
 				requests.anyRequest().permitAll();
 			}
 		});
+		http.addFilterBefore(new BearerTokenFilter(properties.security().apiTokens()),
+				org.springframework.security.web.authentication.www.BasicAuthenticationFilter.class);
 		http.formLogin((form) -> form.loginPage("/login").permitAll());
 		http.httpBasic(Customizer.withDefaults());
 		http.logout((logout) -> logout.logoutSuccessUrl("/login?logout"));

@@ -56,10 +56,26 @@ import org.springframework.test.web.servlet.MvcResult;
 		"pglockwatch.security.users[0].name=sre", "pglockwatch.security.users[0].role=viewer",
 		// bcrypt of PASSWORD
 		"pglockwatch.security.users[0].password-hash=$2a$10$VvsVOkRFFqahodcWaap4suIIMkGEXq/5KdgpJ7zSXLCLenIjMfSz6",
-		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
+		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app",
+		// sha256 of "pipeline-token-0123456789abcdef0123456789abcdef"
+		"pglockwatch.security.api-tokens[0].name=deploy", "pglockwatch.security.api-tokens[0].role=viewer",
+		"pglockwatch.security.api-tokens[0].sha256=${test.token.sha256}" })
 class DashboardControllerTests {
 
 	static final String PASSWORD = "correct horse battery staple";
+
+	static final String TOKEN = "pipeline-token-0123456789abcdef0123456789abcdef";
+
+	static {
+		try {
+			System.setProperty("test.token.sha256", java.util.HexFormat.of()
+				.formatHex(java.security.MessageDigest.getInstance("SHA-256")
+					.digest(TOKEN.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+		}
+		catch (java.security.NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
 
 	private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
 
@@ -216,6 +232,19 @@ class DashboardControllerTests {
 			.with(user("sre").roles("VIEWER")))
 			.andExpect(status().isOk())
 			.andExpect(content().string(containsString("/incidents/inc-1")));
+	}
+
+
+	@Test
+	void pipelinesCallTheApiWithABearerToken() throws Exception {
+		this.mvc.perform(get("/api/v1/targets").header("Authorization", "Bearer " + TOKEN)).andExpect(status().isOk());
+		this.mvc.perform(get("/api/v1/targets").header("Authorization", "Bearer wrong-token"))
+			.andExpect(status().isUnauthorized())
+			.andExpect(content().string(containsString("matches none of pglockwatch.security.api-tokens")));
+		this.mvc.perform(get("/api/v1/targets")).andExpect(status().isUnauthorized());
+		// a token is for the API only
+		this.mvc.perform(get("/").header("Authorization", "Bearer " + TOKEN).accept(org.springframework.http.MediaType.TEXT_HTML))
+			.andExpect(status().isFound());
 	}
 
 }
