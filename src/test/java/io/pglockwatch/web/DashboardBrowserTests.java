@@ -128,6 +128,8 @@ class DashboardBrowserTests {
 		assertThat(status("/api/v1/targets")).isEqualTo(401);
 
 		browser.get(url("/"));
+		browser.manage().deleteAllCookies(); // tests share the browser: start logged out
+		browser.get(url("/"));
 		assertThat(browser.getCurrentUrl()).endsWith("/login");
 		browser.findElement(By.name("username")).sendKeys("sre");
 		browser.findElement(By.name("password")).sendKeys(DashboardControllerTestsHash.PASSWORD);
@@ -181,6 +183,46 @@ class DashboardBrowserTests {
 		assertThat(points.split(" ")).hasSizeGreaterThan(3);
 		assertThat(browser.getPageSource().length()).isLessThan(100_000);
 		screenshot("incident-page");
+	}
+
+
+	@Test
+	void anOperatorCancelsTheWaitingDdlWithOneConfirmedClick() throws Exception {
+		browser.get(url("/login"));
+		browser.manage().deleteAllCookies();
+		browser.get(url("/login"));
+		browser.findElement(By.name("username")).sendKeys("sre");
+		browser.findElement(By.name("password")).sendKeys(DashboardControllerTestsHash.PASSWORD);
+		browser.findElement(By.cssSelector("form button[type=submit]")).click();
+		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+		try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "ui-setup"); Statement s = c.createStatement()) {
+			s.execute("DROP TABLE IF EXISTS ui_cancel; CREATE TABLE ui_cancel (id int PRIMARY KEY)");
+		}
+		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "uicancel")) {
+			LockScenario.Session holder = scenario.session("holder");
+			holder.execute("BEGIN; SELECT * FROM ui_cancel");
+			LockScenario.Session ddl = scenario.session("ddl");
+			java.util.concurrent.CompletableFuture<Void> alter = ddl.submit("ALTER TABLE ui_cancel ADD COLUMN email text");
+			scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
+			for (int i = 1; i <= 4; i++) {
+				scenario.session("api" + i).submit("SELECT count(*) FROM ui_cancel");
+			}
+			scenario.awaitLockWaiters(5, Duration.ofSeconds(10));
+			browser.get(url("/"));
+			waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., 'public.ui_cancel')]")).isEmpty());
+			browser.findElement(By.xpath("//a[contains(., 'public.ui_cancel')]")).click();
+			waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("form button.danger")).isEmpty());
+			browser.findElement(By.cssSelector("form button.danger")).click();
+			browser.switchTo().alert().accept(); // the confirmation
+			waitUpTo(10).until((d) -> text().contains("Cancel of pid " + ddl.pid() + ": cancelled"));
+			assertThat(alter).failsWithin(Duration.ofSeconds(5))
+				.withThrowableThat()
+				.withMessageContaining("canceling statement due to user request");
+			scenario.awaitNoWaiters(Duration.ofSeconds(5));
+			assertThat(holder.state()).isEqualTo("idle in transaction");
+			assertThat(text()).contains("operator:sre");
+			screenshot("incident-operator-cancel");
+		}
 	}
 
 }

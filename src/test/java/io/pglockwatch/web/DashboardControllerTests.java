@@ -247,4 +247,17 @@ class DashboardControllerTests {
 			.andExpect(status().isFound());
 	}
 
+
+	@Test
+	void onlyAnOperatorWithACsrfTokenMayCancelADdl() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		this.mvc.perform(post("/incidents/inc-1/cancel-ddl").with(user("sre").roles("VIEWER")).with(csrf()))
+			.andExpect(status().isForbidden());
+		this.mvc.perform(post("/incidents/inc-1/cancel-ddl").with(user("boss").roles("VIEWER", "OPERATOR")))
+			.andExpect(status().isForbidden());
+		this.mvc.perform(post("/incidents/inc-1/cancel-ddl").with(user("boss").roles("VIEWER", "OPERATOR")).with(csrf()))
+			.andExpect(status().isFound())
+			.andExpect(header().string("Location", containsString("/incidents/inc-1")));
+	}
+
 }
