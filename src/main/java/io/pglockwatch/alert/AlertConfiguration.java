@@ -26,10 +26,28 @@ class AlertConfiguration {
 
 	@Bean
 	AlertEnqueuer alertEnqueuer(AlertOutbox outbox, IncidentStore incidents, PgLockwatchProperties properties,
-			JsonMapper json, AlertSender sender, Clock clock) {
+			JsonMapper json, AlertSender sender, Clock clock,
+			org.springframework.beans.factory.ObjectProvider<io.pglockwatch.guard.GuardLog> guardLog) {
 		String dashboard = properties.alerts().dashboardUrl();
+		PgLockwatchProperties.Guard guard = properties.guard();
+		AlertEnqueuer.GuardNote note = (incident) -> {
+			java.util.Map<String, Object> about = new java.util.LinkedHashMap<>();
+			about.put("mode", guard.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+			if (guard.mode() != PgLockwatchProperties.Guard.GuardMode.OFF
+					&& incident.kind() == io.pglockwatch.detect.IncidentKind.DDL_LOCK_QUEUE) {
+				about.put("plan", "cancel the DDL once it has kept its queue " + guard.cancelDdlAfter().toSeconds() + " s");
+			}
+			io.pglockwatch.guard.GuardLog log = guardLog.getIfAvailable();
+			if (log != null) {
+				about.put("actions", log.forIncident(incident.dedupKey())
+					.stream()
+					.map((r) -> r.action() + " pid " + r.pid() + ": " + r.outcome() + " (" + r.actor() + ")")
+					.toList());
+			}
+			return about;
+		};
 		return new AlertEnqueuer(outbox, incidents, new AlertPayloads(json, dashboard == null ? "" : dashboard),
-				properties.alerts(), sender, clock);
+				properties.alerts(), sender, clock, note);
 	}
 
 }

@@ -30,8 +30,19 @@ final class AlertEnqueuer implements IncidentListener {
 
 	private final Clock clock;
 
+	private final GuardNote guard;
+
+	/** What the alert says about the guard: its plan and what it has done so far for this incident. */
+	@FunctionalInterface
+	interface GuardNote {
+
+		java.util.Map<String, Object> about(Incident incident);
+
+	}
+
 	AlertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertPayloads payloads,
-			PgLockwatchProperties.Alerts alerts, AlertSender sender, Clock clock) {
+			PgLockwatchProperties.Alerts alerts, AlertSender sender, Clock clock, GuardNote guard) {
+		this.guard = guard;
 		this.outbox = outbox;
 		this.incidents = incidents;
 		this.payloads = payloads;
@@ -49,12 +60,13 @@ final class AlertEnqueuer implements IncidentListener {
 		String key = incident.dedupKey();
 		String graph = (event.type() == IncidentEvent.Type.RESOLVED) ? null
 				: this.incidents.peakGraph(incident.id()).orElse(null);
+		java.util.Map<String, Object> guardNote = this.guard.about(incident);
 		if (this.alerts.pagerduty().enabled()) {
 			switch (event.type()) {
 				case OPENED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key,
-						this.payloads.trigger(incident, key, false, graph).toString());
+						this.payloads.trigger(incident, key, false, graph, guardNote).toString());
 				case ESCALATED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key + CRITICAL_SUFFIX,
-						this.payloads.trigger(incident, key + CRITICAL_SUFFIX, true, graph).toString());
+						this.payloads.trigger(incident, key + CRITICAL_SUFFIX, true, graph, guardNote).toString());
 				case RESOLVED -> {
 					add(incident, AlertChannel.PAGERDUTY, "resolve", key, this.payloads.resolve(key).toString());
 					if (incident.escalatedAt() != null) {
@@ -72,7 +84,7 @@ final class AlertEnqueuer implements IncidentListener {
 				case ESCALATED -> "escalated";
 				default -> "resolved";
 			};
-			add(incident, AlertChannel.WEBHOOK, action, key, this.payloads.webhook(action, incident, graph).toString());
+			add(incident, AlertChannel.WEBHOOK, action, key, this.payloads.webhook(action, incident, graph, guardNote).toString());
 		}
 		this.sender.wake();
 	}

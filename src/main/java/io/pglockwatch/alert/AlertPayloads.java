@@ -44,6 +44,11 @@ public final class AlertPayloads {
 
 	/** A PagerDuty trigger; {@code critical} makes the escalation alert with its own dedup key. */
 	ObjectNode trigger(Incident incident, String dedupKey, boolean critical, String peakGraphJson) {
+		return trigger(incident, dedupKey, critical, peakGraphJson, java.util.Map.of());
+	}
+
+	ObjectNode trigger(Incident incident, String dedupKey, boolean critical, String peakGraphJson,
+			java.util.Map<String, Object> guard) {
 		ObjectNode event = this.json.createObjectNode();
 		event.put("event_action", "trigger");
 		event.put("dedup_key", dedupKey);
@@ -60,7 +65,7 @@ public final class AlertPayloads {
 			payload.put("group", incident.database());
 		}
 		payload.put("class", incident.kind().label());
-		payload.set("custom_details", details(incident, peakGraphJson));
+		payload.set("custom_details", details(incident, peakGraphJson, guard));
 		ArrayNode links = event.putArray("links");
 		links.addObject().put("href", link(incident)).put("text", "pg-lockwatch incident " + incident.id());
 		event.put("client", "pg-lockwatch");
@@ -77,6 +82,10 @@ public final class AlertPayloads {
 
 	/** The webhook body: {@code {event, incident}}. */
 	ObjectNode webhook(String event, Incident incident, String peakGraphJson) {
+		return webhook(event, incident, peakGraphJson, java.util.Map.of());
+	}
+
+	ObjectNode webhook(String event, Incident incident, String peakGraphJson, java.util.Map<String, Object> guard) {
 		ObjectNode body = this.json.createObjectNode();
 		body.put("event", event);
 		ObjectNode i = body.putObject("incident");
@@ -95,7 +104,7 @@ public final class AlertPayloads {
 		i.put("relation", incident.relation());
 		i.put("queueDepth", incident.queueDepth());
 		i.put("peakQueueDepth", incident.peakQueueDepth());
-		i.set("details", details(incident, peakGraphJson));
+		i.set("details", details(incident, peakGraphJson, guard));
 		return body;
 	}
 
@@ -175,7 +184,7 @@ public final class AlertPayloads {
 		return (seconds / 3600) + "h" + String.format("%02dm", (seconds % 3600) / 60);
 	}
 
-	private ObjectNode details(Incident incident, String peakGraphJson) {
+	private ObjectNode details(Incident incident, String peakGraphJson, java.util.Map<String, Object> guard) {
 		ObjectNode details = this.json.createObjectNode();
 		details.put("incident_id", incident.id());
 		details.put("state", incident.state().label());
@@ -194,6 +203,9 @@ public final class AlertPayloads {
 			session(details.putObject("root_blocker"), incident.rootBlocker());
 		}
 		details.put("what_to_do", whatToDo(incident));
+		if (!guard.isEmpty()) {
+			details.set("guard", this.json.valueToTree(guard));
+		}
 		if (peakGraphJson != null) {
 			details.set("graph_top", graphTop(peakGraphJson));
 		}

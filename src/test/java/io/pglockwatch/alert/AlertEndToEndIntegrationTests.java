@@ -76,6 +76,9 @@ class AlertEndToEndIntegrationTests {
 						"(app " + holder.applicationName() + ")");
 			assertThat(trigger.json().path("payload").path("component").asText()).isEqualTo("public.e2e_users");
 			assertThat(trigger.json().path("payload").path("class").asText()).isEqualTo("ddl-lock-queue");
+			// the alert says what the guard will do (here: nothing, it is off)
+			assertThat(trigger.json().path("payload").path("custom_details").path("guard").path("mode").asText())
+				.isEqualTo("off");
 			assertThat(trigger.json().path("links").path(0).path("href").asText())
 				.startsWith("https://pglockwatch.example/incidents/");
 

@@ -105,7 +105,8 @@ final class AlertHarness implements AutoCloseable {
 		this.sender.bindTo(this.meters);
 		String dashboard = this.alerts.dashboardUrl();
 		this.enqueuer = new AlertEnqueuer(this.outbox, this.incidents,
-				new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock);
+				new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock,
+				(incident) -> java.util.Map.of("mode", "dry-run", "actions", java.util.List.of()));
 		this.logs.start();
 		this.logger.addAppender(this.logs);
 	}
