@@ -15,7 +15,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * stack trace and answered with a 500 that says nothing of the internals.
  */
 @RestControllerAdvice(assignableTypes = { TargetApiController.class, IncidentApiController.class,
-		AlertApiController.class })
+		AlertApiController.class, PreflightApiController.class })
 class ApiErrors {
 
 	private static final Logger logger = LoggerFactory.getLogger(ApiErrors.class);
