@@ -3,12 +3,11 @@ package io.pglockwatch.alert;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+
+import io.pglockwatch.incident.StoreTime;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -41,7 +40,7 @@ public final class AlertOutbox {
 			.param("action", action)
 			.param("key", dedupKey)
 			.param("payload", payload)
-			.param("now", time(now))
+			.param("now", StoreTime.bind(now))
 			.update();
 	}
 
@@ -58,7 +57,7 @@ public final class AlertOutbox {
 				                    AND e.state = 'pending' AND e.id < o.id)
 				ORDER BY o.id
 				LIMIT :limit
-				""").param("channel", channel.label()).param("now", time(now)).param("limit", limit)
+				""").param("channel", channel.label()).param("now", StoreTime.bind(now)).param("limit", limit)
 			.query(AlertOutbox::entry)
 			.list();
 	}
@@ -68,7 +67,7 @@ public final class AlertOutbox {
 				UPDATE alert_outbox SET state = 'sent', attempts = attempts + 1, sent_at = :now, last_status = :status,
 				    last_error = NULL
 				WHERE id = :id
-				""").param("id", id).param("status", status).param("now", time(now)).update();
+				""").param("id", id).param("status", status).param("now", StoreTime.bind(now)).update();
 	}
 
 	public void markRetry(long id, Integer status, String error, Instant nextAttempt) {
@@ -80,7 +79,7 @@ public final class AlertOutbox {
 			.param("id", id)
 			.param("status", status)
 			.param("error", truncate(error))
-			.param("next", time(nextAttempt))
+			.param("next", StoreTime.bind(nextAttempt))
 			.update();
 	}
 
@@ -116,7 +115,7 @@ public final class AlertOutbox {
 				FROM alert_outbox WHERE state = 'pending' GROUP BY channel
 				""").query((rs) -> {
 			result.put(AlertChannel.of(rs.getString("channel")),
-					new Backlog(rs.getLong("pending"), instant(rs, "oldest")));
+					new Backlog(rs.getLong("pending"), StoreTime.read(rs, "oldest")));
 		});
 		return result;
 	}
@@ -131,17 +130,8 @@ public final class AlertOutbox {
 		return new OutboxEntry(rs.getLong("id"), rs.getString("incident_id"), AlertChannel.of(rs.getString("channel")),
 				rs.getString("action"), rs.getString("dedup_key"), rs.getString("payload"),
 				OutboxEntry.State.valueOf(rs.getString("state").toUpperCase(java.util.Locale.ROOT)), rs.getInt("attempts"),
-				instant(rs, "created_at"), instant(rs, "next_attempt_at"), instant(rs, "sent_at"), lastStatus,
+				StoreTime.read(rs, "created_at"), StoreTime.read(rs, "next_attempt_at"), StoreTime.read(rs, "sent_at"), lastStatus,
 				rs.getString("last_error"));
-	}
-
-	private static OffsetDateTime time(Instant instant) {
-		return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
-	}
-
-	private static Instant instant(ResultSet rs, String column) throws SQLException {
-		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-		return value == null ? null : value.toInstant();
 	}
 
 	private static String truncate(String error) {

@@ -356,9 +356,15 @@ final class LockWaitGraphBuilder {
 			}
 		}
 
+		// built once per node: the SCC pass revisits a node once per successor, and a long exclusive queue gives
+		// waiters hundreds of blockers (copying the list on each visit made that pass cubic)
+		private final Map<Integer, List<Integer>> successorLists = new HashMap<>();
+
 		private List<Integer> successors(int v) {
-			LinkedHashMap<Integer, WaitEdge> blockers = LockWaitGraphBuilder.this.out.get(v);
-			return blockers == null ? List.of() : new ArrayList<>(blockers.keySet());
+			return this.successorLists.computeIfAbsent(v, (node) -> {
+				LinkedHashMap<Integer, WaitEdge> blockers = LockWaitGraphBuilder.this.out.get(node);
+				return blockers == null ? List.of() : List.copyOf(blockers.keySet());
+			});
 		}
 
 		private Set<Integer> successorSccs(int scc) {

@@ -3,10 +3,9 @@ package io.pglockwatch.guard;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
+
+import io.pglockwatch.incident.StoreTime;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -25,13 +24,13 @@ public final class GuardLog {
 				    user_name, outcome, reason)
 				VALUES (:at, :target, :key, :action, :actor, :pid, :start, :app, :user, :outcome, :reason)
 				""")
-			.param("at", time(r.at()))
+			.param("at", StoreTime.bind(r.at()))
 			.param("target", r.target())
 			.param("key", r.dedupKey())
 			.param("action", r.action())
 			.param("actor", r.actor())
 			.param("pid", r.pid())
-			.param("start", r.backendStart() == null ? null : time(r.backendStart()))
+			.param("start", r.backendStart() == null ? null : StoreTime.bind(r.backendStart()))
 			.param("app", r.applicationName())
 			.param("user", r.user())
 			.param("outcome", r.outcome())
@@ -48,18 +47,9 @@ public final class GuardLog {
 	}
 
 	private static GuardRecord record(ResultSet rs, int row) throws SQLException {
-		return new GuardRecord(instant(rs, "at"), rs.getString("target"), rs.getString("dedup_key"), rs.getString("action"),
-				rs.getString("actor"), rs.getInt("pid"), instant(rs, "backend_start"), rs.getString("application_name"),
+		return new GuardRecord(StoreTime.read(rs, "at"), rs.getString("target"), rs.getString("dedup_key"), rs.getString("action"),
+				rs.getString("actor"), rs.getInt("pid"), StoreTime.read(rs, "backend_start"), rs.getString("application_name"),
 				rs.getString("user_name"), rs.getString("outcome"), rs.getString("reason"));
-	}
-
-	private static OffsetDateTime time(Instant instant) {
-		return instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
-	}
-
-	private static Instant instant(ResultSet rs, String column) throws SQLException {
-		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-		return value == null ? null : value.toInstant();
 	}
 
 }

@@ -6,9 +6,6 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -268,7 +265,7 @@ public final class IncidentStore {
 	public List<TimelinePoint> timeline(String incidentId) {
 		return this.jdbc.sql(SELECT_TIMELINE)
 			.param("incident_id", incidentId, Types.VARCHAR)
-			.query((rs, rowNum) -> new TimelinePoint(instant(rs, "at"), rs.getInt("queue_depth"),
+			.query((rs, rowNum) -> new TimelinePoint(StoreTime.read(rs, "at"), rs.getInt("queue_depth"),
 					duration(rs, "max_wait_ms")))
 			.list();
 	}
@@ -365,8 +362,7 @@ public final class IncidentStore {
 
 	private static void timestamp(MapSqlParameterSource params, String name, Instant value) {
 		// JDBC 4.2 binds OffsetDateTime, not Instant, to a timestamp with time zone in both drivers
-		OffsetDateTime utc = (value != null) ? value.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC) : null;
-		params.addValue(name, utc, Types.TIMESTAMP_WITH_TIMEZONE);
+		params.addValue(name, StoreTime.bind(value), Types.TIMESTAMP_WITH_TIMEZONE);
 	}
 
 	private static void millis(MapSqlParameterSource params, String name, Duration value) {
@@ -376,8 +372,8 @@ public final class IncidentStore {
 	private static Incident incident(ResultSet rs, int rowNum) throws SQLException {
 		return new Incident(rs.getString("id"), rs.getString("dedup_key"), rs.getString("target"),
 				IncidentKind.of(rs.getString("kind")), severity(rs.getString("severity")),
-				IncidentState.of(rs.getString("state")), instant(rs, "opened_at"), instant(rs, "escalated_at"),
-				instant(rs, "resolved_at"), instant(rs, "last_seen_at"), ddl(rs), session(rs, "root_"),
+				IncidentState.of(rs.getString("state")), StoreTime.read(rs, "opened_at"), StoreTime.read(rs, "escalated_at"),
+				StoreTime.read(rs, "resolved_at"), StoreTime.read(rs, "last_seen_at"), ddl(rs), session(rs, "root_"),
 				rs.getInt("queue_depth"), rs.getInt("peak_queue_depth"), duration(rs, "peak_max_wait_ms"),
 				rs.getString("database"));
 	}
@@ -400,17 +396,12 @@ public final class IncidentStore {
 		if (rs.wasNull()) {
 			return null;
 		}
-		return new SessionFacts(pid, instant(rs, prefix + "backend_start"), rs.getString(prefix + "state"),
+		return new SessionFacts(pid, StoreTime.read(rs, prefix + "backend_start"), rs.getString(prefix + "state"),
 				rs.getString(prefix + "application_name"), rs.getString(prefix + "user_name"),
 				rs.getString(prefix + "client_address"), rs.getString(prefix + "database"),
-				instant(rs, prefix + "transaction_start"), duration(rs, prefix + "transaction_age_ms"),
+				StoreTime.read(rs, prefix + "transaction_start"), duration(rs, prefix + "transaction_age_ms"),
 				duration(rs, prefix + "idle_for_ms"), rs.getString(prefix + "statement"),
 				rs.getString(prefix + "command_tag"), rs.getString(prefix + "prepared_gid"));
-	}
-
-	private static Instant instant(ResultSet rs, String column) throws SQLException {
-		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-		return (value != null) ? value.toInstant() : null;
 	}
 
 	private static Duration duration(ResultSet rs, String column) throws SQLException {

@@ -224,4 +224,23 @@ class LockWaitGraphTests {
 		assertThat(view.edgeCount()).isEqualTo(3);
 	}
 
+
+	@Test
+	void aLongExclusiveQueueHasEveryEdgeAndOneRoot() {
+		// 800 waiters for one advisory lock: waiter i is blocked by the holder and every earlier waiter, so edges grow
+		// as N^2 (320,400 here); the SCC pass must stay linear in them
+		int waiters = 800;
+		SnapshotFixture f = new SnapshotFixture().holds(1, advisory(7), EXCLUSIVE);
+		for (int i = 1; i <= waiters; i++) {
+			f.waits(1 + i, advisory(7), EXCLUSIVE, 1000 - i);
+		}
+		LockWaitGraph graph = f.graph();
+		assertThat(graph.edges()).hasSize(waiters * (waiters + 1) / 2);
+		assertThat(graph.rootBlockers()).singleElement().satisfies((r) -> {
+			assertThat(r.pid()).isEqualTo(1);
+			assertThat(r.blockedCount()).isEqualTo(waiters);
+		});
+		assertThat(graph.cycles()).isEmpty();
+	}
+
 }

@@ -183,4 +183,38 @@ class IncidentRestartAndNoiseIntegrationTests {
 		return thread;
 	}
 
+
+	@Test
+	void onlyStaleIncidentsOfAnUnwatchedTargetAreResolvedAtStartup() throws Exception {
+		// another shard may watch "billing" and share this store: its live incident must stay open
+		String store = "jdbc:h2:mem:orphans-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+		org.flywaydb.core.Flyway.configure()
+			.dataSource(store, "sa", "")
+			.locations("classpath:db/migration/h2")
+			.load()
+			.migrate();
+		IncidentStore prefill = new IncidentStore(org.springframework.jdbc.core.simple.JdbcClient
+			.create(new org.springframework.jdbc.datasource.DriverManagerDataSource(store, "sa", "")));
+		Instant now = Instant.now();
+		prefill.save(orphan("stale", now.minus(Duration.ofHours(2))));
+		prefill.save(orphan("live", now.minus(Duration.ofMinutes(5))));
+		try (ConfigurableApplicationContext app = start(store, Map.of())) {
+			app.getBean(IncidentRecorder.class).flush(Duration.ofSeconds(5));
+			IncidentStore incidents = app.getBean(IncidentStore.class);
+			assertThat(incidents.findById("stale")).hasValueSatisfying(
+					(i) -> assertThat(i.state()).isEqualTo(IncidentState.RESOLVED));
+			assertThat(incidents.findById("live")).hasValueSatisfying(
+					(i) -> assertThat(i.state()).isEqualTo(IncidentState.OPEN));
+		}
+	}
+
+	private static Incident orphan(String id, Instant lastSeen) {
+		io.pglockwatch.detect.SessionFacts root = new io.pglockwatch.detect.SessionFacts(4242, lastSeen.minusSeconds(600),
+				"active", "worker", "app", null, "billing", lastSeen.minusSeconds(60), Duration.ofSeconds(60), null, null,
+				"UPDATE", null);
+		return new Incident(id, "billing/blocking-chain/4242@" + id, "billing", IncidentKind.BLOCKING_CHAIN,
+				io.pglockwatch.detect.Severity.WARNING, IncidentState.OPEN, lastSeen.minusSeconds(60), null, null, lastSeen,
+				null, root, 6, 6, Duration.ofSeconds(45), "billing");
+	}
+
 }
