@@ -180,11 +180,24 @@ class PgLockwatchApplicationIntegrationTests {
 					"pglockwatch_poll_duration_seconds_count{target=\"lab\"}",
 					"pglockwatch_last_successful_poll_timestamp_seconds{target=\"hung\"} NaN",
 					"pglockwatch_blocked_session_seconds_total{target=\"lab\"}", "pglockwatch_lock_wait_max_seconds",
-					"pglockwatch_root_blockers", "pglockwatch_ddl_queue_wait_seconds");
+					"pglockwatch_root_blockers", "pglockwatch_ddl_queue_wait_seconds",
+					"pglockwatch_poll_overruns_total{target=\"lab\"} 0.0", "pglockwatch_poll_start_delay_seconds_count ",
+					"pglockwatch_poll_start_delay_seconds_bucket{le=\"0.2\"}");
+			// the silent target's polls outlive the interval: ticks meanwhile are skipped, and counted
+			assertThat(value(body, "pglockwatch_poll_overruns_total{target=\"hung\"}")).isPositive();
+			assertThat(value(body, "pglockwatch_poll_start_delay_seconds_count")).isPositive();
 			for (String line : body.lines().filter((l) -> l.startsWith("# HELP pglockwatch_")).toList()) {
 				assertThat(line.split(" ", 4)).hasSize(4);
 			}
 		});
+	}
+
+	private static double value(String prometheus, String series) {
+		return prometheus.lines()
+			.filter((line) -> line.startsWith(series + " "))
+			.mapToDouble((line) -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+			.findFirst()
+			.orElseThrow(() -> new AssertionError("no series " + series));
 	}
 
 	@Test

@@ -39,18 +39,22 @@ public final class LockSnapshotCollector {
 			    WHERE mode <> 'SIReadLock'
 			), waited AS MATERIALIZED (
 			    -- the lock type fixes which tag columns are null, so coalescing them keeps tags distinct
+			    -- (xid 0 is InvalidTransactionId, never a lock); every column hashes, nothing is cast to text
 			    SELECT DISTINCT locktype, coalesce(database, 0) AS database, coalesce(relation, 0) AS relation,
 			           coalesce(page, -1) AS page, coalesce(tuple, -1) AS tuple, coalesce(virtualxid, '') AS virtualxid,
-			           coalesce(transactionid::text, '') AS transactionid, coalesce(classid, 0) AS classid,
+			           coalesce(transactionid, '0'::xid) AS transactionid, coalesce(classid, 0) AS classid,
 			           coalesce(objid, 0) AS objid, coalesce(objsubid, -1) AS objsubid
 			    FROM l
 			    WHERE NOT granted
 			), contended AS (
 			    SELECT l.*
 			    FROM l
-			    WHERE (locktype, coalesce(database, 0), coalesce(relation, 0), coalesce(page, -1), coalesce(tuple, -1),
-			           coalesce(virtualxid, ''), coalesce(transactionid::text, ''), coalesce(classid, 0),
-			           coalesce(objid, 0), coalesce(objsubid, -1)) IN (SELECT * FROM waited)
+			    WHERE EXISTS (SELECT FROM waited w
+			                  WHERE w.locktype = l.locktype AND w.database = coalesce(l.database, 0)
+			                    AND w.relation = coalesce(l.relation, 0) AND w.page = coalesce(l.page, -1)
+			                    AND w.tuple = coalesce(l.tuple, -1) AND w.virtualxid = coalesce(l.virtualxid, '')
+			                    AND w.transactionid = coalesce(l.transactionid, '0'::xid) AND w.classid = coalesce(l.classid, 0)
+			                    AND w.objid = coalesce(l.objid, 0) AND w.objsubid = coalesce(l.objsubid, -1))
 			), prepared AS (
 			    -- a prepared transaction's rows have no pid; its own transactionid lock ties them to its gid
 			    SELECT l.virtualtransaction, p.gid, p.owner, p.database, p.prepared
@@ -63,22 +67,41 @@ public final class LockSnapshotCollector {
 			           pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') AS read_all_stats,
 			           (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AS current_db
 			)
-			SELECT m.taken_at, m.monitor_pid, m.server_version_num, m.read_all_stats,
-			       c.locktype, c.database, c.relation, c.page, c.tuple, c.virtualxid, c.transactionid::text AS transactionid,
+			-- one row per lock row on a contended object, with its session; pg_stat_get_activity is the function
+			-- under pg_stat_activity, whose joins for database and role names cost more per row than the rest of
+			-- the statement: the role comes from the syscache, database names once in the last row
+			SELECT c.locktype, c.database, c.relation, c.page, c.tuple, c.virtualxid, c.transactionid::text AS transactionid,
 			       c.classid, c.objid, c.objsubid, c.virtualtransaction, c.pid, c.mode, c.granted, c.waitstart,
-			       d.datname AS lock_datname, rn.nspname AS rel_schema, rc.relname AS rel_name,
-			       (c.database = m.current_db OR c.database = 0) AS rel_local,
-			       a.pid AS activity_pid, a.leader_pid, a.datname, a.usename, a.application_name, host(a.client_addr) AS client_addr,
-			       a.backend_type, a.state, a.backend_start, a.xact_start, a.query_start, a.state_change,
-			       a.wait_event_type, a.wait_event, a.query,
-			       p.gid, p.owner AS prepared_owner, p.database AS prepared_database, p.prepared
-			FROM meta m
-			LEFT JOIN contended c ON true
-			LEFT JOIN pg_catalog.pg_database d ON d.oid = c.database
-			LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.relation AND (c.database = m.current_db OR c.database = 0)
-			LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-			LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = c.pid
+			       a.pid AS activity_pid, a.leader_pid, a.datid, pg_catalog.pg_get_userbyid(a.usesysid)::text AS usename,
+			       a.application_name, host(a.client_addr) AS client_addr, a.backend_type, a.state, a.backend_start,
+			       a.xact_start, a.query_start, a.state_change, a.wait_event_type, a.wait_event, a.query,
+			       p.gid, p.owner AS prepared_owner, p.database AS prepared_database, p.prepared,
+			       NULL AS taken_at, NULL AS monitor_pid, NULL AS server_version_num, NULL AS read_all_stats, NULL AS current_db,
+			       NULL AS database_oids, NULL AS database_names,
+			       NULL AS relation_databases, NULL AS relation_oids, NULL AS relation_schemas, NULL AS relation_names
+			FROM contended c
+			LEFT JOIN pg_catalog.pg_stat_get_activity(NULL) a ON a.pid = c.pid
 			LEFT JOIN prepared p ON c.pid IS NULL AND p.virtualtransaction = c.virtualtransaction
+			UNION ALL
+			-- and one row with the facts of the read and the names, looked up once, not per lock row
+			SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+			       NULL, NULL, NULL, NULL,
+			       m.taken_at, m.monitor_pid, m.server_version_num, m.read_all_stats, m.current_db,
+			       dbs.oids, dbs.names, rels.databases, rels.oids, rels.schemas, rels.names
+			FROM meta m
+			CROSS JOIN LATERAL (
+			    SELECT array_agg(d.oid) AS oids, array_agg(d.datname::text) AS names
+			    FROM pg_catalog.pg_database d
+			) dbs
+			CROSS JOIN LATERAL (
+			    SELECT array_agg(r.database) AS databases, array_agg(r.relation) AS oids,
+			           array_agg(n.nspname::text) AS schemas, array_agg(rc.relname::text) AS names
+			    FROM (SELECT DISTINCT w.database, w.relation FROM waited w
+			          WHERE w.relation <> 0 AND (w.database = m.current_db OR w.database = 0)) r
+			    JOIN pg_catalog.pg_class rc ON rc.oid = r.relation
+			    JOIN pg_catalog.pg_namespace n ON n.oid = rc.relnamespace
+			) rels
 			""";
 
 	static final String BLOCKING_PIDS_SQL = """
@@ -87,6 +110,11 @@ public final class LockSnapshotCollector {
 			""";
 
 	private final String target;
+
+	/** The statement of every poll, for benchmarks and EXPLAIN. */
+	public static String snapshotSql() {
+		return SNAPSHOT_SQL;
+	}
 
 	private final QueryTextMode queryText;
 
@@ -119,20 +147,16 @@ public final class LockSnapshotCollector {
 			statement.setFetchSize(0);
 			try (ResultSet rs = statement.executeQuery()) {
 				while (rs.next()) {
-					if (rows.takenAt == null) {
-						rows.takenAt = rs.getTimestamp("taken_at").toInstant();
-						rows.monitorPid = rs.getInt("monitor_pid");
-						rows.serverVersionNum = rs.getInt("server_version_num");
-						rows.readAllStats = rs.getBoolean("read_all_stats");
+					if (rs.getString("locktype") != null) {
+						rows.add(rs, this.queryText);
 					}
-					String lockType = rs.getString("locktype");
-					if (lockType == null) {
-						continue; // the meta row alone: nobody waits
+					else if (rs.getTimestamp("taken_at") != null) {
+						rows.meta(rs);
 					}
-					rows.add(rs, lockType, this.queryText);
 				}
 			}
 		}
+		rows.resolveNames();
 		return rows;
 	}
 
@@ -200,6 +224,8 @@ public final class LockSnapshotCollector {
 
 		boolean readAllStats;
 
+		long currentDatabase;
+
 		final List<LockRow> locks = new ArrayList<>();
 
 		final Map<Integer, SessionActivity> sessions = new LinkedHashMap<>();
@@ -212,7 +238,61 @@ public final class LockSnapshotCollector {
 
 		final Map<Long, String> databaseNames = new HashMap<>();
 
-		void add(ResultSet rs, String lockType, QueryTextMode queryText) throws SQLException {
+		/** Per session its database oid, named once the last row has come. */
+		final Map<Integer, Long> sessionDatabases = new HashMap<>();
+
+		/** The one row with the facts of the read and the names of the contended objects. */
+		void meta(ResultSet rs) throws SQLException {
+			this.takenAt = rs.getTimestamp("taken_at").toInstant();
+			this.monitorPid = rs.getInt("monitor_pid");
+			this.serverVersionNum = rs.getInt("server_version_num");
+			this.readAllStats = rs.getBoolean("read_all_stats");
+			this.currentDatabase = rs.getLong("current_db");
+			long[] databases = longs(rs.getArray("database_oids"));
+			String[] databaseNames = strings(rs.getArray("database_names"));
+			for (int i = 0; i < databases.length; i++) {
+				this.databaseNames.put(databases[i], databaseNames[i]);
+			}
+			long[] relationDatabases = longs(rs.getArray("relation_databases"));
+			long[] relations = longs(rs.getArray("relation_oids"));
+			String[] schemas = strings(rs.getArray("relation_schemas"));
+			String[] names = strings(rs.getArray("relation_names"));
+			for (int i = 0; i < relations.length; i++) {
+				this.localNames.put(LockSnapshot.relationKey(relationDatabases[i], relations[i]),
+						RelationName.of(schemas[i], names[i]));
+			}
+		}
+
+		/**
+		 * Names sessions' databases; local relations without a name were dropped since, the others are
+		 * named over their own database.
+		 */
+		void resolveNames() {
+			this.sessions.replaceAll((pid, s) -> {
+				Long database = this.sessionDatabases.get(pid);
+				return new SessionActivity(s.pid(), s.leaderPid(), (database != null) ? this.databaseNames.get(database) : null,
+						s.user(), s.applicationName(), s.clientAddress(), s.backendType(), s.state(),
+						s.backendStart(), s.transactionStart(), s.queryStart(), s.stateChange(), s.waitEventType(),
+						s.waitEvent(), s.query(), s.commandTag());
+			});
+			for (LockRow row : this.locks) {
+				Long database = row.object().database();
+				Long relation = row.object().relation();
+				if (database == null || relation == null) {
+					continue;
+				}
+				if (database == this.currentDatabase || database == 0) {
+					this.localNames.computeIfAbsent(LockSnapshot.relationKey(database, relation),
+							(k) -> RelationName.unresolved(String.valueOf(database), relation, "relation no longer exists"));
+				}
+				else {
+					this.foreignRelations.computeIfAbsent(database, (k) -> new HashSet<>()).add(relation);
+				}
+			}
+		}
+
+		void add(ResultSet rs, QueryTextMode queryText) throws SQLException {
+			String lockType = rs.getString("locktype");
 			Long database = getLong(rs, "database");
 			Long relation = getLong(rs, "relation");
 			String transactionId = rs.getString("transactionid");
@@ -227,22 +307,6 @@ public final class LockSnapshotCollector {
 			String vxid = rs.getString("virtualtransaction");
 			this.locks.add(new LockRow(pid == null ? 0 : pid, vxid, object, mode, rs.getBoolean("granted"),
 					instant(rs, "waitstart")));
-			if (database != null && rs.getString("lock_datname") != null) {
-				this.databaseNames.putIfAbsent(database, rs.getString("lock_datname"));
-			}
-			if (relation != null && database != null) {
-				String key = LockSnapshot.relationKey(database, relation);
-				if (rs.getBoolean("rel_local")) {
-					if (!this.localNames.containsKey(key)) {
-						String schema = rs.getString("rel_schema");
-						this.localNames.put(key, (schema != null) ? RelationName.of(schema, rs.getString("rel_name"))
-								: RelationName.unresolved(String.valueOf(database), relation, "relation no longer exists"));
-					}
-				}
-				else {
-					this.foreignRelations.computeIfAbsent(database, (k) -> new HashSet<>()).add(relation);
-				}
-			}
 			if (pid == null) {
 				if (vxid != null && rs.getString("gid") != null) {
 					this.prepared.putIfAbsent(vxid, new PreparedTransaction(vxid, rs.getString("gid"),
@@ -252,13 +316,30 @@ public final class LockSnapshotCollector {
 			else if (!this.sessions.containsKey(pid) && getInt(rs, "activity_pid") != null) {
 				// without pg_monitor another role's row has most columns null; the session is still real
 				String query = rs.getString("query");
+				this.sessionDatabases.put(pid, getLong(rs, "datid"));
 				this.sessions.put(pid,
-						new SessionActivity(pid, getInt(rs, "leader_pid"), rs.getString("datname"), rs.getString("usename"),
+						new SessionActivity(pid, getInt(rs, "leader_pid"), null, rs.getString("usename"),
 								rs.getString("application_name"), rs.getString("client_addr"), rs.getString("backend_type"),
 								rs.getString("state"), instant(rs, "backend_start"), instant(rs, "xact_start"),
 								instant(rs, "query_start"), instant(rs, "state_change"), rs.getString("wait_event_type"),
 								rs.getString("wait_event"), queryText.apply(query), QueryTextRedactor.commandTag(query)));
 			}
+		}
+
+		private static long[] longs(Array array) throws SQLException {
+			if (array == null) {
+				return new long[0];
+			}
+			Object[] values = (Object[]) array.getArray();
+			long[] result = new long[values.length];
+			for (int i = 0; i < values.length; i++) {
+				result[i] = ((Number) values[i]).longValue();
+			}
+			return result;
+		}
+
+		private static String[] strings(Array array) throws SQLException {
+			return (array == null) ? new String[0] : (String[]) array.getArray();
 		}
 
 		private static Long getLong(ResultSet rs, String column) throws SQLException {

@@ -34,9 +34,16 @@ class LockMetrics implements MeterBinder, PollListener {
 
 	private static final String FROM_LAST_POLL = " (from the last successful poll; NaN while the target is down)";
 
+	/** Buckets of the start-delay histogram, a fixed set so that each {@code le} is documented. */
+	static final Duration[] START_DELAY_BUCKETS = { Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+			Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500),
+			Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5) };
+
 	private final TargetStatus status;
 
 	private final Map<String, PerTarget> targets = new ConcurrentHashMap<>();
+
+	private volatile Timer startDelay;
 
 	LockMetrics(TargetStatus status) {
 		this.status = status;
@@ -44,6 +51,11 @@ class LockMetrics implements MeterBinder, PollListener {
 
 	@Override
 	public void bindTo(MeterRegistry registry) {
+		// one histogram for all targets: it answers "do polls start on time?" without buckets per target
+		this.startDelay = Timer.builder("pglockwatch.poll.start.delay")
+			.description("How late polls start after their scheduled tick, all targets together")
+			.serviceLevelObjectives(START_DELAY_BUCKETS)
+			.register(registry);
 		for (String name : this.status.names()) {
 			PerTarget meters = new PerTarget(registry, name);
 			this.targets.put(name, meters);
@@ -100,6 +112,11 @@ class LockMetrics implements MeterBinder, PollListener {
 			return;
 		}
 		meters.duration.record(outcome.duration());
+		meters.overruns.increment(outcome.overruns());
+		Timer delay = this.startDelay;
+		if (delay != null && outcome.startDelay() != null) {
+			delay.record(outcome.startDelay());
+		}
 		if (!outcome.succeeded()) {
 			meters.failures.get(outcome.failure()).increment();
 			meters.previousSuccessNanos = 0;
@@ -123,6 +140,8 @@ class LockMetrics implements MeterBinder, PollListener {
 
 		final DoubleAdder blockedSeconds = new DoubleAdder();
 
+		final Counter overruns;
+
 		volatile long previousSuccessNanos;
 
 		PerTarget(MeterRegistry registry, String target) {
@@ -137,6 +156,10 @@ class LockMetrics implements MeterBinder, PollListener {
 					.tag("reason", reason.label())
 					.register(registry));
 			}
+			this.overruns = Counter.builder("pglockwatch.poll.overruns")
+				.description("Ticks skipped because the target's previous poll was still running")
+				.tag("target", target)
+				.register(registry);
 			FunctionCounter.builder("pglockwatch.blocked.session", this.blockedSeconds, DoubleAdder::sum)
 				.description("Integral of lock-waiting sessions over time: rate() of it is the average number waiting")
 				.tag("target", target)

@@ -72,17 +72,19 @@ public final class TargetMonitor implements SmartLifecycle {
 		PgLockwatchProperties.Poll poll = this.properties.poll();
 		List<PgLockwatchProperties.Target> targets = this.properties.targets();
 		long intervalMillis = poll.interval().toMillis();
+		long base = System.nanoTime();
 		for (int i = 0; i < targets.size(); i++) {
 			PgLockwatchProperties.Target target = targets.get(i);
 			TargetConnections targetConnections = new TargetConnections(target, poll);
 			this.connections.add(targetConnections);
 			LockSnapshotCollector collector = new LockSnapshotCollector(target.name(), this.properties.queryText(),
 					new RelationNameResolver(targetConnections, this.clock));
-			TargetPoller poller = new TargetPoller(target.name(), poll, targetConnections, collector, this.status,
-					listenerList, this.workers, this.clock);
-			this.pollers.add(poller);
 			long offset = intervalMillis * i / targets.size();
-			this.scheduler.scheduleAtFixedRate(poller::tick, offset, intervalMillis, TimeUnit.MILLISECONDS);
+			TargetPoller poller = new TargetPoller(target.name(), poll, targetConnections, collector, this.status,
+					listenerList, this.workers, this.clock, base + TimeUnit.MILLISECONDS.toNanos(offset));
+			this.pollers.add(poller);
+			this.scheduler.scheduleAtFixedRate(poller::tick, base + TimeUnit.MILLISECONDS.toNanos(offset) - System.nanoTime(),
+					TimeUnit.MILLISECONDS.toNanos(intervalMillis), TimeUnit.NANOSECONDS);
 		}
 		this.running = true;
 		logger.info("Watching {} target(s) every {} ms: {}", targets.size(), intervalMillis,

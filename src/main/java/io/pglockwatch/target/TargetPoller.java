@@ -50,9 +50,18 @@ final class TargetPoller {
 
 	private volatile int connectFailures;
 
+	/** When tick 0 was due; the scheduler runs at a fixed rate, so tick k is due k intervals later. */
+	private final long firstTickNanos;
+
+	/** Ticks so far; only the scheduler thread writes it. */
+	private long ticks;
+
+	/** Ticks that found the previous poll still running, since the last poll started. */
+	private long overruns;
+
 	TargetPoller(String name, PgLockwatchProperties.Poll poll, TargetConnections connections,
 			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, ExecutorService workers,
-			Clock clock) {
+			Clock clock, long firstTickNanos) {
 		this.name = name;
 		this.poll = poll;
 		this.connections = connections;
@@ -61,12 +70,15 @@ final class TargetPoller {
 		this.listeners = listeners;
 		this.workers = workers;
 		this.clock = clock;
+		this.firstTickNanos = firstTickNanos;
 	}
 
 	void tick() {
 		long now = System.nanoTime();
+		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
 		Attempt running = this.current.get();
 		if (running != null && !running.workerDone) {
+			this.overruns++;
 			// still on its worker: even after its deadline failed it (say, stuck in a login to a server
 			// that never answers), no second poll of this target starts until it lets go
 			if (!running.finished.get() && now - running.startedNanos >= this.poll.deadlineDuration().toNanos()) {
@@ -77,7 +89,8 @@ final class TargetPoller {
 		if (now < this.nextAttemptNanos) {
 			return;
 		}
-		Attempt attempt = new Attempt(now, this.clock.instant());
+		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
+		this.overruns = 0;
 		this.current.set(attempt);
 		try {
 			this.workers.execute(() -> run(attempt));
@@ -102,6 +115,7 @@ final class TargetPoller {
 	}
 
 	private void run(Attempt attempt) {
+		attempt.workerStartNanos = System.nanoTime();
 		Connection connection = null;
 		boolean broken = false;
 		try {
@@ -157,7 +171,10 @@ final class TargetPoller {
 			}
 		}
 		this.status.set(state);
-		PollOutcome outcome = new PollOutcome(this.name, state, duration, snapshot, graph, failure, error);
+		// a poll that never reached a worker (its deadline came first) started as late as the deadline
+		long started = (attempt.workerStartNanos != 0) ? attempt.workerStartNanos : System.nanoTime();
+		PollOutcome outcome = new PollOutcome(this.name, state, duration, snapshot, graph, failure, error,
+				Duration.ofNanos(Math.max(0, started - attempt.dueNanos)), attempt.overruns);
 		for (PollListener listener : this.listeners) {
 			try {
 				listener.onPoll(outcome);
@@ -189,15 +206,23 @@ final class TargetPoller {
 
 		final Instant startedAt;
 
+		final long dueNanos;
+
+		final long overruns;
+
+		volatile long workerStartNanos;
+
 		final AtomicBoolean finished = new AtomicBoolean();
 
 		volatile Connection connection;
 
 		volatile boolean workerDone;
 
-		Attempt(long startedNanos, Instant startedAt) {
+		Attempt(long startedNanos, Instant startedAt, long dueNanos, long overruns) {
 			this.startedNanos = startedNanos;
 			this.startedAt = startedAt;
+			this.dueNanos = dueNanos;
+			this.overruns = overruns;
 		}
 
 	}

@@ -29,33 +29,38 @@ public final class DetectionLatencyBenchmark {
 	}
 
 	public static void main(String[] args) throws Exception {
-		int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-		PostgresServer server = PostgresServer.shared();
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
-		List<String[]> rows = new ArrayList<>();
-		try (FakePagerDuty pagerDuty = FakePagerDuty.start(ROUTING_KEY);
-				ConfigurableApplicationContext app = new SpringApplicationBuilder(PgLockwatchApplication.class).run(
-						"--spring.main.web-application-type=none", "--spring.main.banner-mode=off",
-						"--logging.level.root=WARN", "--logging.level.io.pglockwatch=WARN",
-						"--spring.datasource.url=jdbc:h2:mem:latency;DB_CLOSE_DELAY=-1",
-						"--pglockwatch.targets[0].name=bench",
-						"--pglockwatch.targets[0].url=" + server.jdbcUrl(PostgresServer.DEFAULT_DATABASE),
-						"--pglockwatch.targets[0].username=" + server.superuser(),
-						"--pglockwatch.targets[0].password=" + server.password(),
-						"--pglockwatch.alerts.pagerduty.routing-key=" + ROUTING_KEY,
-						"--pglockwatch.alerts.pagerduty.url=" + pagerDuty.url(),
-						"--pglockwatch.alerts.dashboard-url=http://localhost:8080")) {
-			for (int round = 1; round <= rounds; round++) {
-				rows.add(round(server, pagerDuty, round));
+		try {
+			int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+			PostgresServer server = PostgresServer.shared();
+			server.installFixtures(PostgresServer.DEFAULT_DATABASE);
+			List<String[]> rows = new ArrayList<>();
+			try (FakePagerDuty pagerDuty = FakePagerDuty.start(ROUTING_KEY);
+					ConfigurableApplicationContext app = new SpringApplicationBuilder(PgLockwatchApplication.class).run(
+							"--spring.main.web-application-type=none", "--spring.main.banner-mode=off",
+							"--logging.level.root=WARN", "--logging.level.io.pglockwatch=WARN",
+							"--spring.datasource.url=jdbc:h2:mem:latency;DB_CLOSE_DELAY=-1",
+							"--pglockwatch.targets[0].name=bench",
+							"--pglockwatch.targets[0].url=" + server.jdbcUrl(PostgresServer.DEFAULT_DATABASE),
+							"--pglockwatch.targets[0].username=" + server.superuser(),
+							"--pglockwatch.targets[0].password=" + server.password(),
+							"--pglockwatch.alerts.pagerduty.routing-key=" + ROUTING_KEY,
+							"--pglockwatch.alerts.pagerduty.url=" + pagerDuty.url(),
+							"--pglockwatch.alerts.dashboard-url=http://localhost:8080")) {
+				for (int round = 1; round <= rounds; round++) {
+					rows.add(round(server, pagerDuty, round));
+				}
 			}
+			System.out.println();
+			System.out.println("Detection latency, default settings (poll 1 s, min-wait 2 s, min-queued 3, resolve-after 10 s)");
+			System.out.println("goal: trigger <= min-wait + 1 poll + 0.5 s = 3.5 s after the DDL starts waiting with its queue");
+			System.out.println();
+			System.out.println("| round | DDL wait start -> trigger (s) | queue of 3 formed -> trigger (s) | holder ended -> resolve (s) |");
+			System.out.println("|---|---|---|---|");
+			rows.forEach((r) -> System.out.println("| " + String.join(" | ", r) + " |"));
 		}
-		System.out.println();
-		System.out.println("Detection latency, default settings (poll 1 s, min-wait 2 s, min-queued 3, resolve-after 10 s)");
-		System.out.println("goal: trigger <= min-wait + 1 poll + 0.5 s = 3.5 s after the DDL starts waiting with its queue");
-		System.out.println();
-		System.out.println("| round | DDL wait start -> trigger (s) | queue of 3 formed -> trigger (s) | holder ended -> resolve (s) |");
-		System.out.println("|---|---|---|---|");
-		rows.forEach((r) -> System.out.println("| " + String.join(" | ", r) + " |"));
+		finally {
+			PostgresServer.closeShared();
+		}
 	}
 
 	private static String[] round(PostgresServer server, FakePagerDuty pagerDuty, int round) throws Exception {

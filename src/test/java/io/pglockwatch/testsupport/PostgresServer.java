@@ -86,6 +86,20 @@ public final class PostgresServer implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Stops the shared servers now. For command-line benchmarks run by {@code exec:java}: it closes their class loader
+	 * before the JVM's shutdown hooks run, so a hook could no longer stop the server and it would be left running.
+	 */
+	public static void closeShared() {
+		synchronized (SHARED) {
+			for (PostgresServer server : SHARED.values()) {
+				server.destroy();
+				server.removeShutdownHook();
+			}
+			SHARED.clear();
+		}
+	}
+
 	/** Starts a server that only the calling test uses; it may {@link #stop()} and {@link #start()} it and must close it. */
 	public static PostgresServer startNew(int majorVersion) {
 		return create(majorVersion, false);
