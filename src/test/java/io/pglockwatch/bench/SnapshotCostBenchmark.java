@@ -1,6 +1,7 @@
 package io.pglockwatch.bench;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -13,8 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.pglockwatch.collect.LockSnapshot;
 import io.pglockwatch.collect.LockSnapshotCollector;
@@ -33,7 +32,7 @@ import io.pglockwatch.testsupport.PostgresServer;
  * once per waiter, the classic self-join of pg_locks), measured side by side, interleaved, in the same run on a
  * real PostgreSQL server. Per N it also checks that the service's edges are exactly pg_blocking_pids().
  * <p>
- * Two views: server time (EXPLAIN ANALYZE's execution time, what the target's CPU pays) and client wall time
+ * Two views: server time (pg_stat_statements: planning + execution per call, what the target's CPU pays) and client wall time
  * (statement + transfer + decoding, plus for the service the graph; what a poll of the monitor takes).
  * <p>
  * Run with {@code bench/snapshot-cost.sh [N...]} (default 100 250 500 1000). The queue grows from one N to the
@@ -42,9 +41,12 @@ import io.pglockwatch.testsupport.PostgresServer;
  */
 public final class SnapshotCostBenchmark {
 
-	private static final int ROUNDS = 21;
+	private static final int ROUNDS = 31;
 
 	private static final int SELF_JOIN_ROUNDS = 3;
+
+	/** A service polls every second for days: the JIT has long compiled the collector and the graph builder. */
+	private static final int WARM_UP_ROUNDS = 30;
 
 	/** What every monitor reads at least: every lock row with its session, all columns decoded. */
 	static final String FLOOR_SQL = """
@@ -80,8 +82,6 @@ public final class SnapshotCostBenchmark {
 			WHERE NOT blocked.granted
 			""";
 
-	private static final Pattern EXECUTION_TIME = Pattern.compile("Execution Time: ([0-9.]+) ms");
-
 	private SnapshotCostBenchmark() {
 	}
 
@@ -95,6 +95,7 @@ public final class SnapshotCostBenchmark {
 			try (Connection setup = server.connect(database, "bench-setup"); Statement s = setup.createStatement()) {
 				s.execute("DROP TABLE IF EXISTS bench_users; CREATE TABLE bench_users (id int PRIMARY KEY, name text)");
 				s.execute("INSERT INTO bench_users SELECT g, 'u' || g FROM generate_series(1, 100) g");
+				s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
 			}
 			List<Result> results = new ArrayList<>();
 			PgLockwatchProperties.Target target = new PgLockwatchProperties.Target("bench", server.jdbcUrl(database),
@@ -140,42 +141,38 @@ public final class SnapshotCostBenchmark {
 	private static Result measure(int n, Connection connection, LockSnapshotCollector collector, LockScenario scenario)
 			throws SQLException {
 		long[] service = new long[ROUNDS];
+		long[] graphOnly = new long[ROUNDS];
 		long[] floor = new long[ROUNDS];
 		long[] blocking = new long[ROUNDS];
-		double[] serviceServer = new double[ROUNDS];
-		double[] floorServer = new double[ROUNDS];
-		double[] blockingServer = new double[ROUNDS];
 		LockWaitGraph graph = null;
 		LockSnapshot snapshot = null;
-		for (int round = -3; round < ROUNDS; round++) { // three warm-up rounds
+		for (int round = -WARM_UP_ROUNDS; round < ROUNDS; round++) {
 			long t0 = System.nanoTime();
 			snapshot = collector.read(connection);
+			long tRead = System.nanoTime();
 			graph = LockWaitGraph.of(snapshot);
 			long t1 = System.nanoTime();
 			readAll(connection, FLOOR_SQL);
 			long t2 = System.nanoTime();
 			readAll(connection, BLOCKING_PIDS_SQL);
 			long t3 = System.nanoTime();
-			double s1 = serverMillis(connection, LockSnapshotCollector.snapshotSql());
-			double s2 = serverMillis(connection, FLOOR_SQL);
-			double s3 = serverMillis(connection, BLOCKING_PIDS_SQL);
+			if (round == -1) {
+				resetStatements(connection);
+			}
 			if (round >= 0) {
 				service[round] = t1 - t0;
+				graphOnly[round] = t1 - tRead;
 				floor[round] = t2 - t1;
 				blocking[round] = t3 - t2;
-				serviceServer[round] = s1;
-				floorServer[round] = s2;
-				blockingServer[round] = s3;
 			}
 		}
 		long[] selfJoin = new long[SELF_JOIN_ROUNDS];
-		double[] selfJoinServer = new double[SELF_JOIN_ROUNDS];
 		for (int round = 0; round < SELF_JOIN_ROUNDS; round++) {
 			long t0 = System.nanoTime();
 			readAll(connection, SELF_JOIN_SQL);
 			selfJoin[round] = System.nanoTime() - t0;
-			selfJoinServer[round] = serverMillis(connection, SELF_JOIN_SQL);
 		}
+		Map<String, Double> server = statementMillis(connection);
 		Map<Integer, Set<Integer>> truth = new HashMap<>(scenario.blockingPids());
 		truth.values().removeIf(Set::isEmpty);
 		Map<Integer, Set<Integer>> edges = new HashMap<>();
@@ -185,17 +182,17 @@ public final class SnapshotCostBenchmark {
 		int depth = graph.deepestDdlQueue() == null ? 0 : graph.deepestDdlQueue().queueDepth();
 		return new Result(n, snapshot.locks().size(), countRows(connection, "SELECT * FROM pg_catalog.pg_locks"),
 				graph.edges().size(), depth, edges.equals(truth), median(service) / 1e6, p95(service) / 1e6,
-				median(floor) / 1e6, p95(floor) / 1e6, median(blocking) / 1e6, median(selfJoin) / 1e6, median(serviceServer),
-				median(floorServer), median(blockingServer), median(selfJoinServer));
+				median(floor) / 1e6, p95(floor) / 1e6, median(blocking) / 1e6, median(selfJoin) / 1e6, median(graphOnly) / 1e6, server.get(LockSnapshotCollector.snapshotSql()),
+				server.get(FLOOR_SQL), server.get(BLOCKING_PIDS_SQL), server.get(SELF_JOIN_SQL));
 	}
 
 	private static void print(PostgresServer server, List<Result> results) {
 		System.out.println();
-		System.out.printf("Snapshot cost, PostgreSQL %d (%s), %d cores, %d rounds per N (self-join: %d), medians%n",
-				server.majorVersion(), server.backendKind(), Runtime.getRuntime().availableProcessors(), ROUNDS,
-				SELF_JOIN_ROUNDS);
+		System.out.printf("Snapshot cost, PostgreSQL %d (%s), %d cores, %d interleaved rounds per N after %d warm-up rounds "
+				+ "(self-join: %d rounds)%n", server.majorVersion(), server.backendKind(),
+				Runtime.getRuntime().availableProcessors(), ROUNDS, WARM_UP_ROUNDS, SELF_JOIN_ROUNDS);
 		System.out.println();
-		System.out.println("Server time (EXPLAIN ANALYZE execution time, ms): what the target pays per poll");
+		System.out.println("Server time (pg_stat_statements: planning + execution per call, mean, ms): what the target pays per poll");
 		System.out.println();
 		System.out.println("| N queued | pg_locks rows | the floor: pg_locks + pg_stat_activity joined | pg-lockwatch snapshot "
 				+ "| ratio to floor | pg_blocking_pids() per waiter | classic self-join |");
@@ -208,13 +205,13 @@ public final class SnapshotCostBenchmark {
 		System.out.println("Client wall time (ms): statement + transfer + decoding; the service's snapshot includes "
 				+ "building the graph");
 		System.out.println();
-		System.out.println("| N queued | floor, median (p95) | pg-lockwatch read + graph, median (p95) | ratio to floor "
+		System.out.println("| N queued | floor, median (p95) | pg-lockwatch read + graph, median (p95) | of which graph | ratio to floor "
 				+ "| per queued session (µs) | pg_blocking_pids() per waiter | classic self-join | rows returned "
 				+ "| edges | DDL queue depth | edges == pg_blocking_pids() |");
-		System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+		System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
 		for (Result r : results) {
-			System.out.printf("| %d | %.2f (%.2f) | %.2f (%.2f) | %.2fx | %.1f | %.2f | %.1f | %d | %d | %d | %s |%n", r.n,
-					r.floorMs, r.floorP95, r.serviceMs, r.serviceP95, r.serviceMs / r.floorMs, r.serviceMs * 1000 / r.n,
+			System.out.printf("| %d | %.2f (%.2f) | %.2f (%.2f) | %.2f | %.2fx | %.1f | %.2f | %.1f | %d | %d | %d | %s |%n", r.n,
+					r.floorMs, r.floorP95, r.serviceMs, r.serviceP95, r.graphMs, r.serviceMs / r.floorMs, r.serviceMs * 1000 / r.n,
 					r.blockingMs, r.selfJoinMs, r.rows, r.edges, r.depth, r.edgesMatch ? "yes" : "NO");
 		}
 		System.out.println();
@@ -236,8 +233,9 @@ public final class SnapshotCostBenchmark {
 		}
 	}
 
+	/** Prepared like the service's own statement: after a few calls the driver reuses the server-side plan. */
 	private static void readAll(Connection connection, String sql) throws SQLException {
-		try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
+		try (PreparedStatement statement = connection.prepareStatement(sql); ResultSet rs = statement.executeQuery()) {
 			int columns = rs.getMetaData().getColumnCount();
 			while (rs.next()) {
 				for (int i = 1; i <= columns; i++) {
@@ -257,20 +255,40 @@ public final class SnapshotCostBenchmark {
 		return rows;
 	}
 
-	/** The server's own execution time of {@code sql}: rows are produced but not sent. */
-	private static double serverMillis(Connection connection, String sql) throws SQLException {
-		StringBuilder plan = new StringBuilder();
+	private static void resetStatements(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			statement.execute("SELECT pg_stat_statements_reset()");
+		}
+	}
+
+	/**
+	 * The server's own time per call (planning + execution, mean over the measured rounds) of each benchmarked
+	 * statement, from pg_stat_statements: no per-node instrumentation as with EXPLAIN ANALYZE, no transfer.
+	 */
+	private static Map<String, Double> statementMillis(Connection connection) throws SQLException {
+		Map<String, Double> result = new HashMap<>();
 		try (Statement statement = connection.createStatement();
-				ResultSet rs = statement.executeQuery("EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) " + sql)) {
+				ResultSet rs = statement.executeQuery("""
+						SELECT query, (total_plan_time + total_exec_time) / calls AS per_call
+						FROM pg_stat_statements WHERE calls > 0""")) {
+			// pg_stat_statements shows constants as $n, so each statement is known by a fragment of its own
+			Map<String, String> markers = Map.of("WITH l AS MATERIALIZED", LockSnapshotCollector.snapshotSql(),
+					"SELECT l.*, a.*", FLOOR_SQL, "pg_blocking_pids(a.pid)", BLOCKING_PIDS_SQL,
+					"blocked.pid AS blocked_pid", SELF_JOIN_SQL);
 			while (rs.next()) {
-				plan.append(rs.getString(1)).append('\n');
+				String query = rs.getString(1);
+				double perCall = rs.getDouble(2);
+				markers.forEach((marker, sql) -> {
+					if (query.contains(marker) && !query.contains("EXPLAIN")) {
+						result.put(sql, perCall);
+					}
+				});
 			}
 		}
-		Matcher matcher = EXECUTION_TIME.matcher(plan);
-		if (!matcher.find()) {
-			throw new IllegalStateException("no execution time in the plan:\n" + plan);
+		if (result.size() < 4) {
+			throw new IllegalStateException("pg_stat_statements lacks some of the benchmarked statements: " + result.keySet());
 		}
-		return Double.parseDouble(matcher.group(1));
+		return result;
 	}
 
 	private static double median(long[] values) {
@@ -292,7 +310,7 @@ public final class SnapshotCostBenchmark {
 	}
 
 	private record Result(int n, int rows, int lockRows, int edges, int depth, boolean edgesMatch, double serviceMs,
-			double serviceP95, double floorMs, double floorP95, double blockingMs, double selfJoinMs, double serviceServer,
+			double serviceP95, double floorMs, double floorP95, double blockingMs, double selfJoinMs, double graphMs, double serviceServer,
 			double floorServer, double blockingServer, double selfJoinServer) {
 	}
 

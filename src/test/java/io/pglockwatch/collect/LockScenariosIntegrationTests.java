@@ -351,6 +351,7 @@ class LockScenariosIntegrationTests {
 				assertThat(q.pid()).isEqualTo(ddl.pid());
 			});
 			assertThat(graph.sessions().get(ddl.pid()).activity().database()).isEqualTo("lab2");
+			assertThat(graph.sessions().get(ddl.pid()).activity().user()).isEqualTo(this.server.superuser());
 		}
 	}
 
