@@ -2,21 +2,18 @@ package io.pglockwatch.graph;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 import io.pglockwatch.collect.LockMode;
 import io.pglockwatch.collect.LockObject;
@@ -59,21 +56,26 @@ final class LockWaitGraphBuilder {
 		for (ObjectQueue queue : objects.values()) {
 			queue.addEdges();
 		}
-		Set<Integer> nodeIds = new LinkedHashSet<>();
-		for (Map.Entry<Integer, LinkedHashMap<Integer, WaitEdge>> entry : this.out.entrySet()) {
-			nodeIds.add(entry.getKey());
-			nodeIds.addAll(entry.getValue().keySet());
-		}
+		// nodes in order of appearance: each waiter, then its blockers
 		Map<Integer, SessionNode> sessions = new LinkedHashMap<>();
-		for (int id : nodeIds) {
-			sessions.put(id, node(id));
+		int edgeCount = 0;
+		for (Map.Entry<Integer, LinkedHashMap<Integer, WaitEdge>> entry : this.out.entrySet()) {
+			addNode(sessions, entry.getKey());
+			for (Integer blocker : entry.getValue().keySet()) {
+				addNode(sessions, blocker);
+			}
+			edgeCount += entry.getValue().size();
 		}
-		List<WaitEdge> edges = new ArrayList<>();
-		this.out.values().forEach((blockers) -> edges.addAll(blockers.values()));
+		List<WaitEdge> edges = new ArrayList<>(edgeCount);
+		for (LinkedHashMap<Integer, WaitEdge> blockers : this.out.values()) {
+			for (WaitEdge edge : blockers.values()) {
+				edges.add(edge);
+			}
+		}
 
-		Components components = new Components(nodeIds);
+		Components components = new Components(sessions);
 		List<RootBlocker> roots = components.roots();
-		List<DdlQueue> ddlQueues = components.ddlQueues(sessions);
+		List<DdlQueue> ddlQueues = components.ddlQueues();
 		return new LockWaitGraph(this.snapshot.target(), this.snapshot.takenAt(), Collections.unmodifiableMap(sessions),
 				Collections.unmodifiableList(edges), roots, ddlQueues, components.cycles());
 	}
@@ -106,6 +108,12 @@ final class LockWaitGraphBuilder {
 			return activity.leaderPid();
 		}
 		return row.pid();
+	}
+
+	private void addNode(Map<Integer, SessionNode> sessions, Integer id) {
+		if (!sessions.containsKey(id)) {
+			sessions.put(id, node(id));
+		}
 	}
 
 	private SessionNode node(int id) {
@@ -286,105 +294,182 @@ final class LockWaitGraphBuilder {
 	 * Strongly connected components (iterative Tarjan) over waiter -> blocker edges. Tarjan emits a component
 	 * only after every component it reaches, so one pass in emission order can carry facts from blockers
 	 * to their waiters: which roots a session ultimately waits for, and whether a DDL waits ahead of it.
+	 * Nodes are numbered densely in the order of the sessions map and the edges are copied once into int arrays
+	 * (in the order they were added): these passes visit every edge several times, and with boxed maps of node
+	 * ids they were half the graph's cost (bench/graph-jmh.sh).
 	 */
 	private final class Components {
 
+		private static final int[] NONE = new int[0];
+
+		// node id and node by dense index
+		private final int[] ids;
+
+		private final SessionNode[] nodes;
+
+		// dense blockers of each node, dense waiters on each node
+		private final int[][] successors;
+
+		private final int[][] waiters;
+
+		// members by dense index in ascending node id, in Tarjan's emission order
 		private final List<int[]> sccs = new ArrayList<>();
 
-		private final Map<Integer, Integer> sccOf = new HashMap<>();
+		private final int[] sccOf;
 
-		Components(Set<Integer> nodes) {
-			Map<Integer, Integer> index = new HashMap<>();
-			Map<Integer, Integer> low = new HashMap<>();
-			Set<Integer> onStack = new HashSet<>();
-			ArrayDeque<Integer> stack = new ArrayDeque<>();
+		// the other components each one waits on, in order of first appearance
+		private final int[][] sccSuccessors;
+
+		// behind()'s result: visited nodes in order, and their distances; valid until its next call
+		private final int[] order;
+
+		private final int[] distance;
+
+		private final int[] seen;
+
+		private int generation;
+
+		Components(Map<Integer, SessionNode> sessions) {
+			int n = sessions.size();
+			this.ids = new int[n];
+			this.nodes = new SessionNode[n];
+			Map<Integer, Integer> dense = new HashMap<>(Math.max(16, n * 2));
+			int next = 0;
+			for (Map.Entry<Integer, SessionNode> entry : sessions.entrySet()) {
+				this.ids[next] = entry.getKey();
+				this.nodes[next] = entry.getValue();
+				dense.put(entry.getKey(), next);
+				next++;
+			}
+			this.successors = new int[n][];
+			this.waiters = new int[n][];
+			Arrays.fill(this.successors, NONE);
+			Arrays.fill(this.waiters, NONE);
+			for (Map.Entry<Integer, LinkedHashMap<Integer, WaitEdge>> entry : LockWaitGraphBuilder.this.out.entrySet()) {
+				this.successors[dense.get(entry.getKey())] = dense(entry.getValue().keySet(), dense);
+			}
+			for (Map.Entry<Integer, List<Integer>> entry : LockWaitGraphBuilder.this.in.entrySet()) {
+				this.waiters[dense.get(entry.getKey())] = dense(entry.getValue(), dense);
+			}
+			this.order = new int[n];
+			this.distance = new int[n];
+			this.seen = new int[n];
+			this.sccOf = new int[n];
+			tarjan();
+			this.sccSuccessors = new int[this.sccs.size()][];
+			int[] lastSeenBy = new int[this.sccs.size()];
+			Arrays.fill(lastSeenBy, -1);
+			int[] found = new int[this.sccs.size()];
+			for (int scc = 0; scc < this.sccs.size(); scc++) {
+				int count = 0;
+				for (int member : this.sccs.get(scc)) {
+					for (int w : this.successors[member]) {
+						int target = this.sccOf[w];
+						if (target != scc && lastSeenBy[target] != scc) {
+							lastSeenBy[target] = scc;
+							found[count++] = target;
+						}
+					}
+				}
+				this.sccSuccessors[scc] = (count == 0) ? NONE : Arrays.copyOf(found, count);
+			}
+		}
+
+		private static int[] dense(Collection<Integer> ids, Map<Integer, Integer> dense) {
+			int[] result = new int[ids.size()];
+			int i = 0;
+			for (Integer id : ids) {
+				result[i++] = dense.get(id);
+			}
+			return result;
+		}
+
+		private void tarjan() {
+			int n = this.ids.length;
+			int[] index = new int[n];
+			Arrays.fill(index, -1);
+			int[] low = new int[n];
+			boolean[] onStack = new boolean[n];
+			int[] stack = new int[n];
+			int top = 0;
+			// the DFS path: a node and how many of its successors it has visited; every node enters it once
+			int[] pathNode = new int[n];
+			int[] pathNext = new int[n];
 			int counter = 0;
-			for (int start : nodes) {
-				if (index.containsKey(start)) {
+			for (int start = 0; start < n; start++) {
+				if (index[start] >= 0) {
 					continue;
 				}
-				ArrayDeque<int[]> work = new ArrayDeque<>();
-				work.push(new int[] { start, 0 });
-				while (!work.isEmpty()) {
-					int[] frame = work.peek();
-					int v = frame[0];
-					if (frame[1] == 0 && !index.containsKey(v)) {
-						index.put(v, counter);
-						low.put(v, counter);
+				int depth = 0;
+				pathNode[depth] = start;
+				pathNext[depth++] = 0;
+				while (depth > 0) {
+					int frame = depth - 1;
+					int v = pathNode[frame];
+					if (pathNext[frame] == 0 && index[v] < 0) {
+						index[v] = counter;
+						low[v] = counter;
 						counter++;
-						stack.push(v);
-						onStack.add(v);
+						stack[top++] = v;
+						onStack[v] = true;
 					}
-					List<Integer> successors = successors(v);
+					int[] successors = this.successors[v];
 					boolean descended = false;
-					while (frame[1] < successors.size()) {
-						int w = successors.get(frame[1]++);
-						if (!index.containsKey(w)) {
-							work.push(new int[] { w, 0 });
+					while (pathNext[frame] < successors.length) {
+						int w = successors[pathNext[frame]++];
+						if (index[w] < 0) {
+							pathNode[depth] = w;
+							pathNext[depth++] = 0;
 							descended = true;
 							break;
 						}
-						else if (onStack.contains(w)) {
-							low.put(v, Math.min(low.get(v), index.get(w)));
+						else if (onStack[w]) {
+							low[v] = Math.min(low[v], index[w]);
 						}
 					}
 					if (descended) {
 						continue;
 					}
-					work.pop();
-					if (!work.isEmpty()) {
-						int parent = work.peek()[0];
-						low.put(parent, Math.min(low.get(parent), low.get(v)));
+					depth--;
+					if (depth > 0) {
+						int parent = pathNode[depth - 1];
+						low[parent] = Math.min(low[parent], low[v]);
 					}
-					if (low.get(v).equals(index.get(v))) {
-						List<Integer> members = new ArrayList<>();
-						int w;
+					if (low[v] == index[v]) {
+						int bottom = top;
 						do {
-							w = stack.pop();
-							onStack.remove(w);
-							members.add(w);
+							bottom--;
+							onStack[stack[bottom]] = false;
 						}
-						while (w != v);
+						while (stack[bottom] != v);
+						int[] members = Arrays.copyOfRange(stack, bottom, top);
+						top = bottom;
+						if (members.length > 1) {
+							sortByNodeId(members);
+						}
 						int id = this.sccs.size();
-						int[] scc = members.stream().mapToInt(Integer::intValue).sorted().toArray();
-						this.sccs.add(scc);
-						for (int member : scc) {
-							this.sccOf.put(member, id);
+						this.sccs.add(members);
+						for (int member : members) {
+							this.sccOf[member] = id;
 						}
 					}
 				}
 			}
 		}
 
-		// built once per node: the SCC pass revisits a node once per successor, and a long exclusive queue gives
-		// waiters hundreds of blockers (copying the list on each visit made that pass cubic)
-		private final Map<Integer, List<Integer>> successorLists = new HashMap<>();
-
-		private List<Integer> successors(int v) {
-			return this.successorLists.computeIfAbsent(v, (node) -> {
-				LinkedHashMap<Integer, WaitEdge> blockers = LockWaitGraphBuilder.this.out.get(node);
-				return blockers == null ? List.of() : List.copyOf(blockers.keySet());
-			});
-		}
-
-		private Set<Integer> successorSccs(int scc) {
-			Set<Integer> result = new LinkedHashSet<>();
-			for (int member : this.sccs.get(scc)) {
-				for (int w : successors(member)) {
-					int target = this.sccOf.get(w);
-					if (target != scc) {
-						result.add(target);
-					}
-				}
+		private void sortByNodeId(int[] members) {
+			Integer[] boxed = Arrays.stream(members).boxed().toArray(Integer[]::new);
+			Arrays.sort(boxed, Comparator.comparingInt((m) -> this.ids[m]));
+			for (int i = 0; i < boxed.length; i++) {
+				members[i] = boxed[i];
 			}
-			return result;
 		}
 
 		List<List<Integer>> cycles() {
 			List<List<Integer>> cycles = new ArrayList<>();
 			for (int[] scc : this.sccs) {
 				if (scc.length > 1) {
-					cycles.add(Arrays.stream(scc).boxed().toList());
+					cycles.add(Arrays.stream(scc).mapToObj((m) -> this.ids[m]).toList());
 				}
 			}
 			return List.copyOf(cycles);
@@ -395,50 +480,57 @@ final class LockWaitGraphBuilder {
 			List<RootBlocker> roots = new ArrayList<>();
 			for (int scc = 0; scc < this.sccs.size(); scc++) {
 				int[] members = this.sccs.get(scc);
-				if (!successorSccs(scc).isEmpty()) {
+				if (this.sccSuccessors[scc].length > 0) {
 					continue;
 				}
 				boolean cycle = members.length > 1;
-				if (!cycle && !LockWaitGraphBuilder.this.in.containsKey(members[0])) {
+				if (!cycle && this.waiters[members[0]].length == 0) {
 					continue;
 				}
 				for (int member : members) {
-					LinkedHashMap<Integer, Integer> behind = behind(member);
+					int behind = behind(member);
 					Duration longest = Duration.ZERO;
-					for (int waiter : behind.keySet()) {
-						for (LockWait wait : LockWaitGraphBuilder.this.waitsByNode.getOrDefault(waiter, List.of())) {
+					for (int i = 0; i < behind; i++) {
+						for (LockWait wait : this.nodes[this.order[i]].waits()) {
 							if (wait.waited().compareTo(longest) > 0) {
 								longest = wait.waited();
 							}
 						}
 					}
-					roots.add(new RootBlocker(member, behind.size(), longest, cycle));
+					roots.add(new RootBlocker(this.ids[member], behind, longest, cycle));
 				}
 			}
 			roots.sort(Comparator.comparingInt(RootBlocker::blockedCount).reversed().thenComparingInt(RootBlocker::pid));
 			return List.copyOf(roots);
 		}
 
-		/** Every node that waits on {@code node} directly or transitively, nearest first, with its distance. */
-		private LinkedHashMap<Integer, Integer> behind(int node) {
-			LinkedHashMap<Integer, Integer> seen = new LinkedHashMap<>();
-			ArrayDeque<Integer> queue = new ArrayDeque<>();
-			queue.add(node);
-			seen.put(node, 0);
-			while (!queue.isEmpty()) {
-				int v = queue.poll();
-				for (int waiter : LockWaitGraphBuilder.this.in.getOrDefault(v, List.of())) {
-					if (!seen.containsKey(waiter)) {
-						seen.put(waiter, seen.get(v) + 1);
-						queue.add(waiter);
+		/**
+		 * Every node that waits on {@code node} directly or transitively, nearest first: puts them in
+		 * {@link #order} and their distances in {@link #distance}, and returns how many there are.
+		 */
+		private int behind(int node) {
+			int stamp = ++this.generation;
+			this.seen[node] = stamp;
+			this.distance[node] = 0;
+			int count = 0;
+			int head = 0;
+			int v = node;
+			while (true) {
+				for (int waiter : this.waiters[v]) {
+					if (this.seen[waiter] != stamp) {
+						this.seen[waiter] = stamp;
+						this.distance[waiter] = this.distance[v] + 1;
+						this.order[count++] = waiter;
 					}
 				}
+				if (head == count) {
+					return count;
+				}
+				v = this.order[head++];
 			}
-			seen.remove(node);
-			return seen;
 		}
 
-		List<DdlQueue> ddlQueues(Map<Integer, SessionNode> sessions) {
+		List<DdlQueue> ddlQueues() {
 			int n = this.sccs.size();
 			// per component, in emission order (blockers first): does a waiting DDL sit in it or ahead of it,
 			// and which roots does it end at
@@ -447,27 +539,30 @@ final class LockWaitGraphBuilder {
 			List<DdlQueue> queues = new ArrayList<>();
 			for (int scc = 0; scc < n; scc++) {
 				int[] members = this.sccs.get(scc);
-				Set<Integer> next = successorSccs(scc);
+				int[] next = this.sccSuccessors[scc];
 				boolean ddlAhead = false;
 				Set<Integer> roots = null;
 				for (int s : next) {
 					ddlAhead |= ddlInOrAhead[s];
 					roots = union(roots, rootsOf.get(s));
 				}
-				if (next.isEmpty()) {
-					roots = Arrays.stream(members).boxed().collect(Collectors.toCollection(TreeSet::new));
+				if (next.length == 0) {
+					roots = new TreeSet<>();
+					for (int member : members) {
+						roots.add(this.ids[member]);
+					}
 				}
 				rootsOf.add(roots == null ? Set.of() : roots);
 				boolean ddlHere = false;
 				for (int member : members) {
-					LockWait ddlWait = ddlWait(sessions.get(member));
+					LockWait ddlWait = ddlWait(this.nodes[member]);
 					if (ddlWait == null) {
 						continue;
 					}
 					ddlHere = true;
 					boolean otherDdlInCycle = members.length > 1 && Arrays.stream(members)
-						.anyMatch((m) -> m != member && ddlWait(sessions.get(m)) != null);
-					if (!ddlAhead && !otherDdlInCycle && LockWaitGraphBuilder.this.in.containsKey(member)) {
+						.anyMatch((m) -> m != member && ddlWait(this.nodes[m]) != null);
+					if (!ddlAhead && !otherDdlInCycle && this.waiters[member].length > 0) {
 						queues.add(ddlQueue(member, ddlWait, rootsOf.get(scc)));
 					}
 				}
@@ -478,26 +573,25 @@ final class LockWaitGraphBuilder {
 		}
 
 		private DdlQueue ddlQueue(int ddl, LockWait wait, Set<Integer> roots) {
-			LinkedHashMap<Integer, Integer> behind = behind(ddl);
-			List<DdlQueue.Queued> queued = new ArrayList<>(behind.size());
-			behind.forEach((pid, distance) -> {
+			int behind = behind(ddl);
+			List<DdlQueue.Queued> queued = new ArrayList<>(behind);
+			for (int i = 0; i < behind; i++) {
+				int v = this.order[i];
 				int position = 0;
-				for (LockWait w : LockWaitGraphBuilder.this.waitsByNode.getOrDefault(pid, List.of())) {
+				for (LockWait w : this.nodes[v].waits()) {
 					if (w.object().equals(wait.object())) {
 						position = w.queuePosition();
 					}
 				}
-				queued.add(new DdlQueue.Queued(pid, position, distance));
-			});
-			List<Integer> rootList = roots.stream().filter((r) -> r != ddl).toList();
-			return new DdlQueue(ddl, wait.relation(), wait.mode(), wait.waited(), behind.size(), rootList,
+				queued.add(new DdlQueue.Queued(this.ids[v], position, this.distance[v]));
+			}
+			int ddlId = this.ids[ddl];
+			List<Integer> rootList = roots.stream().filter((r) -> r != ddlId).toList();
+			return new DdlQueue(ddlId, wait.relation(), wait.mode(), wait.waited(), behind, rootList,
 					List.copyOf(queued));
 		}
 
 		private LockWait ddlWait(SessionNode node) {
-			if (node == null) {
-				return null;
-			}
 			for (LockWait wait : node.waits()) {
 				if (wait.object().isRelation() && wait.mode().blocksWrites()) {
 					return wait;
