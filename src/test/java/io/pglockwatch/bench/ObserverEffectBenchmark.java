@@ -45,8 +45,13 @@ import org.springframework.context.ConfigurableApplicationContext;
  * because the queued sessions hold back the database's xmin horizon (see {@code prepare}). Goal: observed tps at
  * least 98% of unobserved tps.
  *
- * <p>Run with {@code bench/observer-effect.sh [rounds] [seconds-per-phase]} (default 5 rounds of 20 s phases), which
- * finds or installs pgbench and passes its path as {@value #PGBENCH_PROPERTY}.
+ * <p>Two placements: {@code pinned} (default where {@code taskset} exists) puts PostgreSQL and pgbench on CPU 0 and
+ * this JVM, with the service, on CPU 1, as in production where the monitor runs on a machine of its own and the
+ * database pays only for answering its polls; {@code shared} lets everything share every CPU, so the service's own
+ * CPU also comes out of pgbench's.
+ *
+ * <p>Run with {@code bench/observer-effect.sh [rounds] [seconds-per-phase] [pinned|shared]} (default 5 rounds of 20 s
+ * phases, pinned), which finds or installs pgbench and passes its path as {@value #PGBENCH_PROPERTY}.
  */
 public final class ObserverEffectBenchmark {
 
@@ -78,15 +83,13 @@ public final class ObserverEffectBenchmark {
 			String pgbench = System.getProperty(PGBENCH_PROPERTY, "pgbench");
 			PostgresServer server = PostgresServer.shared();
 			server.createDatabase(DATABASE);
+			pinned = (args.length > 2) ? args[2].equals("pinned") : canPin();
+			if (pinned) {
+				pin(server);
+			}
 			Path logDir = Files.createDirectories(Path.of("target", "observer-effect"));
 			String pgbenchVersion = run(List.of(pgbench, "--version"), Map.of(), logDir.resolve("pgbench-version.log")).trim();
-			String serverVersion;
-			try (Connection c = server.connect(DATABASE, "bench-setup");
-					Statement s = c.createStatement();
-					ResultSet rs = s.executeQuery("SELECT version()")) {
-				rs.next();
-				serverVersion = rs.getString(1);
-			}
+			String serverVersion = queryOne(server, "SELECT version()");
 			System.out.println("server:  " + server + ": " + serverVersion);
 			System.out.println("pgbench: " + pgbenchVersion + " (" + pgbench + ")");
 			String loadBefore = loadAverage();
@@ -143,6 +146,8 @@ public final class ObserverEffectBenchmark {
 			List<Double> ratios = results.stream().map((r) -> r.observed.tps / r.unobserved.tps).toList();
 			double ratioOfMedians = median(observedTps) / median(unobservedTps);
 			System.out.println();
+			System.out.println(pinned ? "placement: pinned (PostgreSQL and pgbench on CPU 0, pg-lockwatch on CPU 1)"
+					: "placement: shared (PostgreSQL, pgbench and pg-lockwatch on every CPU)");
 			System.out.printf("Observer effect: pgbench -n -c %d -j %d -T %d -M prepared (TPC-B-like, scale %d) with %d sessions "
 					+ "queued behind a waiting ALTER TABLE in the same database,%nunobserved vs observed by pg-lockwatch polling "
 					+ "every 1 s; %d interleaved rounds (U-O = unobserved first, O-U = observed first), pgbench tables "
@@ -288,9 +293,56 @@ public final class ObserverEffectBenchmark {
 		return phase;
 	}
 
+	private static String queryOne(PostgresServer server, String sql) throws Exception {
+		try (Connection c = server.connect(DATABASE, "bench-setup");
+				Statement s = c.createStatement();
+				ResultSet rs = s.executeQuery(sql)) {
+			rs.next();
+			return rs.getString(1);
+		}
+	}
+
+	/** Whether PostgreSQL and pgbench run on CPU 0 and this JVM on CPU 1. */
+	private static boolean pinned;
+
+	private static boolean canPin() {
+		return Runtime.getRuntime().availableProcessors() >= 2 && Files.isExecutable(Path.of("/usr/bin/taskset"));
+	}
+
+	/** The postmaster and its processes (later backends inherit it) to CPU 0; every thread of this JVM to CPU 1. */
+	private static void pin(PostgresServer server) throws Exception {
+		String dataDirectory = queryOne(server, "SHOW data_directory");
+		Files.createDirectories(Path.of("target", "observer-effect"));
+		long postmaster = Long.parseLong(Files.readAllLines(Path.of(dataDirectory, "postmaster.pid")).get(0).trim());
+		List<Long> pids = new ArrayList<>(List.of(postmaster));
+		try (var processes = Files.list(Path.of("/proc"))) {
+			for (Path process : processes.filter((p) -> p.getFileName().toString().matches("\\d+")).toList()) {
+				try {
+					String stat = Files.readString(process.resolve("stat"));
+					if (Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]) == postmaster) {
+						pids.add(Long.valueOf(process.getFileName().toString()));
+					}
+				}
+				catch (IOException | RuntimeException ex) {
+					// ended meanwhile
+				}
+			}
+		}
+		for (long pid : pids) {
+			run(List.of("taskset", "-a", "-p", "-c", "0", Long.toString(pid)), Map.of(),
+					Path.of("target", "observer-effect", "taskset.log"));
+		}
+		run(List.of("taskset", "-a", "-p", "-c", "1", Long.toString(ProcessHandle.current().pid())), Map.of(),
+				Path.of("target", "observer-effect", "taskset.log"));
+	}
+
 	private static List<String> pgbenchCommand(PostgresServer server, String pgbench, String... options) {
-		List<String> command = new ArrayList<>(List.of(pgbench, "-h", server.host(), "-p", Integer.toString(server.port()),
-				"-U", server.superuser()));
+		List<String> command = new ArrayList<>();
+		if (pinned) {
+			command.addAll(List.of("taskset", "-c", "0"));
+		}
+		command.addAll(List.of(pgbench, "-h", server.host(), "-p", Integer.toString(server.port()), "-U",
+				server.superuser()));
 		command.addAll(List.of(options));
 		command.add(DATABASE);
 		return command;

@@ -49,7 +49,7 @@ public final class SnapshotCostBenchmark {
 	private static final int WARM_UP_ROUNDS = 30;
 
 	/** What every monitor reads at least: every lock row with its session, all columns decoded. */
-	static final String FLOOR_SQL = """
+	public static final String FLOOR_SQL = """
 			SELECT l.*, a.*
 			FROM pg_catalog.pg_locks l
 			LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid

@@ -9,6 +9,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.Arrays;
 
+import io.pglockwatch.bench.SnapshotCostBenchmark;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.target.TargetConnections;
 import io.pglockwatch.testsupport.LockScenario;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A guard against building the snapshot quadratically: with 250 sessions queued behind a waiting ALTER TABLE,
  * one full poll (read + graph) costs no more than a few times the bare joined read of pg_locks and
- * pg_stat_activity. The figures for sizing come from the benchmark, not from here.
+ * pg_stat_activity. The figures for sizing come from bench/snapshot-cost.sh ({@link SnapshotCostBenchmark}).
  */
 class SnapshotCostIntegrationTests {
 
@@ -26,11 +27,7 @@ class SnapshotCostIntegrationTests {
 
 	private static final int ROUNDS = 15;
 
-	static final String BARE_READ = """
-			SELECT l.*, a.*
-			FROM pg_catalog.pg_locks l
-			LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-			""";
+	static final String BARE_READ = SnapshotCostBenchmark.FLOOR_SQL;
 
 	@Test
 	void pollOf250QueuedCostsAFewBareReads() throws Exception {
