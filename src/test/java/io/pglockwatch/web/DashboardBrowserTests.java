@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -107,11 +108,24 @@ class DashboardBrowserTests {
 	}
 
 	private static WebDriverWait waitUpTo(int seconds) {
-		return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
+		// a page that is still navigating, or an element htmx just swapped, is looked up again on the next try
+		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
+		wait.ignoring(StaleElementReferenceException.class);
+		return wait;
 	}
 
+	/** The page's text; the body found may go stale while a navigation completes, so it is found again. */
 	private static String text() {
-		return browser.findElement(By.tagName("body")).getText();
+		for (int attempt = 1;; attempt++) {
+			try {
+				return browser.findElement(By.tagName("body")).getText();
+			}
+			catch (StaleElementReferenceException ex) {
+				if (attempt == 5) {
+					throw ex;
+				}
+			}
+		}
 	}
 
 	private int status(String path) throws Exception {
