@@ -38,6 +38,9 @@ final class LockWaitGraphBuilder {
 
 	private final Map<String, Integer> preparedIds = new HashMap<>();
 
+	// the vxid of prepared transaction node -1, -2, ...
+	private final List<String> preparedVxids = new ArrayList<>();
+
 	private final Map<Integer, List<Integer>> workersByLeader = new TreeMap<>();
 
 	private final Map<Integer, List<LockWait>> waitsByNode = new HashMap<>();
@@ -97,7 +100,10 @@ final class LockWaitGraphBuilder {
 
 	private int nodeOf(LockRow row) {
 		if (row.pid() == 0) {
-			return this.preparedIds.computeIfAbsent(row.virtualTransaction(), (vxid) -> -(this.preparedIds.size() + 1));
+			return this.preparedIds.computeIfAbsent(row.virtualTransaction(), (vxid) -> {
+				this.preparedVxids.add(vxid);
+				return -this.preparedVxids.size();
+			});
 		}
 		SessionActivity activity = this.snapshot.sessions().get(row.pid());
 		if (activity != null && activity.leaderPid() != null && activity.leaderPid() != row.pid()) {
@@ -118,12 +124,7 @@ final class LockWaitGraphBuilder {
 
 	private SessionNode node(int id) {
 		if (id < 0) {
-			String vxid = this.preparedIds.entrySet()
-				.stream()
-				.filter((e) -> e.getValue() == id)
-				.map(Map.Entry::getKey)
-				.findFirst()
-				.orElseThrow();
+			String vxid = this.preparedVxids.get(-id - 1);
 			PreparedTransaction prepared = this.snapshot.prepared().get(vxid);
 			if (prepared == null) {
 				prepared = new PreparedTransaction(vxid, null, null, null, null);
