@@ -56,15 +56,9 @@ class AlertEndToEndIntegrationTests {
 			s.execute("DROP TABLE IF EXISTS e2e_users; CREATE TABLE e2e_users (id int PRIMARY KEY, name text)");
 		}
 		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "e2e")) {
-			LockScenario.Session holder = scenario.session("holder");
-			holder.execute("BEGIN; SELECT * FROM e2e_users");
-			LockScenario.Session ddl = scenario.session("ddl");
-			ddl.submit("ALTER TABLE e2e_users ADD COLUMN email text");
-			scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-			for (int i = 1; i <= 4; i++) {
-				scenario.session("api" + i).submit("SELECT count(*) FROM e2e_users");
-			}
-			scenario.awaitLockWaiters(5, Duration.ofSeconds(10));
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("e2e_users", "ADD COLUMN email text", 4);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
 
 			List<FakePagerDuty.Event> triggered = pagerDuty.awaitEvents(1, Duration.ofSeconds(10));
 			FakePagerDuty.Event trigger = triggered.get(0);

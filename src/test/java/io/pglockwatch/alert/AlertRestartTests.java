@@ -153,14 +153,9 @@ class AlertRestartTests {
 		try (FakePagerDuty pagerDuty = FakePagerDuty.start(ROUTING_KEY);
 				LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "alertrestart")) {
 			pagerDuty.answerAllWith(() -> Reply.status(503));
-			LockScenario.Session holder = scenario.session("holder");
-			holder.execute("BEGIN; SELECT * FROM alert_restart");
-			LockScenario.Session ddl = scenario.session("ddl");
-			ddl.submit("ALTER TABLE alert_restart ADD COLUMN note text");
-			scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-			scenario.session("r1").submit("SELECT * FROM alert_restart");
-			scenario.session("r2").submit("SELECT * FROM alert_restart");
-			scenario.awaitLockWaiters(3, Duration.ofSeconds(10));
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("alert_restart", "ADD COLUMN note text", 2);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
 
 			Incident incident;
 			try (ConfigurableApplicationContext first = start(server, database, pagerDuty.url())) {

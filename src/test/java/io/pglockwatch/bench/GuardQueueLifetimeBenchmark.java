@@ -44,14 +44,7 @@ public final class GuardQueueLifetimeBenchmark {
 						s.execute("DROP TABLE IF EXISTS " + table + "; CREATE TABLE " + table + " (id int PRIMARY KEY)");
 					}
 					try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "gbench" + round)) {
-						scenario.session("holder").execute("BEGIN; SELECT * FROM " + table);
-						LockScenario.Session ddl = scenario.session("ddl");
-						ddl.submit("ALTER TABLE " + table + " ADD COLUMN note text");
-						scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-						for (int i = 1; i <= 20; i++) {
-							scenario.session("api" + i).submit("SELECT count(*) FROM " + table);
-						}
-						scenario.awaitLockWaiters(21, Duration.ofSeconds(10));
+						scenario.stageDdlQueue(table, "ADD COLUMN note text", 20);
 						Instant formed = Instant.now();
 						scenario.awaitNoWaiters(Duration.ofSeconds(60));
 						rows.add("| " + round + " | 20 | " + String.format("%.2f", Duration.between(formed, Instant.now()).toMillis() / 1000.0)

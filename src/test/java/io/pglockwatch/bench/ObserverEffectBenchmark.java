@@ -66,7 +66,6 @@ public final class ObserverEffectBenchmark {
 	private static final int CLIENTS = 4;
 	private static final int THREADS = 2;
 	private static final Duration SETTLE = Duration.ofSeconds(2);
-	private static final Duration STAGE_TIMEOUT = Duration.ofSeconds(120);
 	private static final Duration FIRST_POLLS_TIMEOUT = Duration.ofSeconds(60);
 	private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
 	private static final Pattern FAILED = Pattern.compile("number of failed transactions: (\\d+)");
@@ -105,7 +104,7 @@ public final class ObserverEffectBenchmark {
 			int failedPolls = 0;
 			try (LockScenario scenario = new LockScenario(server, DATABASE, "obs")) {
 				long staged = System.nanoTime();
-				stage(scenario);
+				scenario.stageDdlQueue(QUEUE_TABLE, "ADD COLUMN note text", QUEUED);
 				System.out.printf("staged: 1 holder, 1 ALTER TABLE waiting, %d SELECTs queued behind it (%.1f s); %d sessions in "
 						+ "%s hold back the xmin horizon, so pgbench's dead rows pile up: the pgbench tables are re-initialised "
 						+ "(pgbench -i -s %d, not timed) before every phase%n", QUEUED, (System.nanoTime() - staged) / 1e9,
@@ -179,18 +178,6 @@ public final class ObserverEffectBenchmark {
 		finally {
 			PostgresServer.closeShared();
 		}
-	}
-
-	/** The incident: a reader idle in transaction, the ALTER TABLE waiting behind it, {@value #QUEUED} SELECTs behind that. */
-	private static void stage(LockScenario scenario) throws Exception {
-		scenario.session("holder").execute("BEGIN; SELECT * FROM " + QUEUE_TABLE + " LIMIT 1");
-		LockScenario.Session ddl = scenario.session("ddl");
-		ddl.submit("ALTER TABLE " + QUEUE_TABLE + " ADD COLUMN note text");
-		scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-		for (int i = 1; i <= QUEUED; i++) {
-			scenario.session("api" + i).submit("SELECT count(*) FROM " + QUEUE_TABLE);
-		}
-		scenario.awaitLockWaiters(QUEUED + 1, STAGE_TIMEOUT);
 	}
 
 	private static Phase unobserved(PostgresServer server, LockScenario scenario, String pgbench, int seconds, Path log)

@@ -144,14 +144,7 @@ public final class ScaleBenchmark {
 			s.execute("DROP TABLE IF EXISTS scale_users; CREATE TABLE scale_users (id int PRIMARY KEY)");
 		}
 		LockScenario scenario = new LockScenario(server, database(1), "scale");
-		scenario.session("holder").execute("BEGIN; SELECT * FROM scale_users");
-		LockScenario.Session ddl = scenario.session("ddl");
-		ddl.submit("ALTER TABLE scale_users ADD COLUMN note text");
-		scenario.awaitWaiting(ddl, Duration.ofSeconds(20));
-		for (int i = 0; i < 20; i++) {
-			scenario.session("q" + i).submit("SELECT count(*) FROM scale_users");
-		}
-		scenario.awaitLockWaiters(21, Duration.ofSeconds(30));
+		scenario.stageDdlQueue("scale_users", "ADD COLUMN note text", 20);
 		return scenario;
 	}
 

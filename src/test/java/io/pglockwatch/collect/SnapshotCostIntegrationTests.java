@@ -36,14 +36,7 @@ class SnapshotCostIntegrationTests {
 		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "cost");
 				TargetConnections connections = LockScenariosIntegrationTests.connections(server,
 						PostgresServer.DEFAULT_DATABASE)) {
-			scenario.session("holder").execute("BEGIN; SELECT * FROM users LIMIT 1");
-			LockScenario.Session ddl = scenario.session("ddl");
-			ddl.submit("ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false");
-			scenario.awaitWaiting(ddl, java.time.Duration.ofSeconds(20));
-			for (int i = 1; i <= QUEUED; i++) {
-				scenario.session("r" + i).submit("SELECT count(*) FROM users");
-			}
-			scenario.awaitLockWaiters(QUEUED + 1, java.time.Duration.ofSeconds(60));
+			scenario.stageDdlQueue("users", "ADD COLUMN email_verified boolean NOT NULL DEFAULT false", QUEUED);
 
 			LockSnapshotCollector collector = new LockSnapshotCollector("lab", QueryTextMode.REDACTED,
 					new RelationNameResolver(connections, Clock.systemUTC()));

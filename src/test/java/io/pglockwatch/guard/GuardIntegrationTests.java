@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutionException;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pglockwatch.PgLockwatchApplication;
-import io.pglockwatch.target.PgLockwatchProperties;
 import io.pglockwatch.target.TargetConnections;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -60,17 +59,8 @@ class GuardIntegrationTests {
 
 	/** Holder (idle in transaction), a waiting ALTER TABLE, and {@code readers} SELECTs queued behind it. */
 	private static Staged stage(LockScenario scenario, String table, int readers) throws Exception {
-		LockScenario.Session holder = scenario.session("holder");
-		holder.execute("BEGIN; SELECT * FROM " + table);
-		LockScenario.Session ddl = scenario.session("ddl");
-		CompletableFuture<Void> alter = ddl.submit("ALTER TABLE " + table + " ADD COLUMN note text");
-		scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-		List<CompletableFuture<Void>> queued = new ArrayList<>();
-		for (int i = 1; i <= readers; i++) {
-			queued.add(scenario.session("r" + i).submit("SELECT count(*) FROM " + table));
-		}
-		scenario.awaitLockWaiters(readers + 1, Duration.ofSeconds(10));
-		return new Staged(holder, ddl, alter, queued, Instant.now());
+		LockScenario.DdlQueue staged = scenario.stageDdlQueue(table, "ADD COLUMN note text", readers);
+		return new Staged(staged.holder(), staged.ddl(), staged.alter(), staged.queuedResults(), Instant.now());
 	}
 
 	record Staged(LockScenario.Session holder, LockScenario.Session ddl, CompletableFuture<Void> alter,

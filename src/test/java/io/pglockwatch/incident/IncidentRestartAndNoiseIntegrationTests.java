@@ -72,14 +72,9 @@ class IncidentRestartAndNoiseIntegrationTests {
 			s.execute("DROP TABLE IF EXISTS inc_restart; CREATE TABLE inc_restart (id int PRIMARY KEY)");
 		}
 		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "restart")) {
-			LockScenario.Session holder = scenario.session("holder");
-			holder.execute("BEGIN; SELECT * FROM inc_restart");
-			LockScenario.Session ddl = scenario.session("ddl");
-			ddl.submit("ALTER TABLE inc_restart ADD COLUMN note text");
-			scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-			scenario.session("r1").submit("SELECT * FROM inc_restart");
-			scenario.session("r2").submit("SELECT * FROM inc_restart");
-			scenario.awaitLockWaiters(3, Duration.ofSeconds(10));
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("inc_restart", "ADD COLUMN note text", 2);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
 
 			String id;
 			try (ConfigurableApplicationContext first = start(store, fast)) {

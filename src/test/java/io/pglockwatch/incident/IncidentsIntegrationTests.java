@@ -106,15 +106,10 @@ class IncidentsIntegrationTests {
 	void alterTableIncidentOpensEscalatesAndResolves() throws Exception {
 		table("inc_users");
 		this.scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "inc1");
-		LockScenario.Session holder = this.scenario.session("holder");
-		holder.execute("BEGIN; SELECT * FROM inc_users LIMIT 1");
-		LockScenario.Session ddl = this.scenario.session("ddl");
-		ddl.submit("ALTER TABLE inc_users ADD COLUMN flag boolean NOT NULL DEFAULT false");
-		this.scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-		for (int i = 1; i <= 3; i++) {
-			this.scenario.session("api" + i).submit("SELECT count(*) FROM inc_users");
-		}
-		this.scenario.awaitLockWaiters(4, Duration.ofSeconds(10));
+		LockScenario.DdlQueue staged = this.scenario.stageDdlQueue("inc_users",
+				"ADD COLUMN flag boolean NOT NULL DEFAULT false", 3);
+		LockScenario.Session holder = staged.holder();
+		LockScenario.Session ddl = staged.ddl();
 		Instant queued = Instant.now();
 
 		await().atMost(MIN_WAIT.plus(POLL).plus(SLACK)).pollInterval(Duration.ofMillis(50))

@@ -107,6 +107,37 @@ public final class LockScenario implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * The incident pg-lockwatch exists for, staged for real: session {@code holder} reads {@code table} in a
+	 * transaction it leaves idle, session {@code ddl} runs {@code ALTER TABLE <table> <alteration>} and waits for
+	 * ACCESS EXCLUSIVE behind it, and {@code queued} sessions {@code api1, api2...} run
+	 * {@code SELECT count(*) FROM <table>} queued behind the ALTER. Returns once all of them wait.
+	 */
+	public DdlQueue stageDdlQueue(String table, String alteration, int queued) throws SQLException {
+		Session holder = session("holder");
+		holder.execute("BEGIN; SELECT * FROM " + table + " LIMIT 1");
+		Session ddl = session("ddl");
+		CompletableFuture<Void> alter = ddl.submit("ALTER TABLE " + table + " " + alteration);
+		awaitWaiting(ddl, Duration.ofSeconds(10));
+		List<Session> readers = new ArrayList<>();
+		List<CompletableFuture<Void>> results = new ArrayList<>();
+		for (int i = 1; i <= queued; i++) {
+			Session reader = session("api" + i);
+			results.add(reader.submit("SELECT count(*) FROM " + table));
+			readers.add(reader);
+		}
+		awaitLockWaiters(queued + 1, Duration.ofSeconds(10 + queued / 10));
+		return new DdlQueue(holder, ddl, alter, List.copyOf(readers), List.copyOf(results));
+	}
+
+	/**
+	 * A staged DDL lock queue: the idle holder, the waiting DDL and what its ALTER TABLE ends with, the queued readers
+	 * and what their SELECTs end with.
+	 */
+	public record DdlQueue(Session holder, Session ddl, CompletableFuture<Void> alter, List<Session> queued,
+			List<CompletableFuture<Void>> queuedResults) {
+	}
+
 	/** Waits until at least {@code count} of this scenario's sessions wait on a heavyweight lock. */
 	public void awaitLockWaiters(int count, Duration timeout) {
 		awaitCondition(() -> lockWaiterCount() >= count, timeout,

@@ -156,15 +156,9 @@ class DashboardBrowserTests {
 		}
 		((JavascriptExecutor) browser).executeScript("window.noFullReload = true;");
 		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "ui")) {
-			LockScenario.Session holder = scenario.session("holder");
-			holder.execute("BEGIN; SELECT * FROM ui_users");
-			LockScenario.Session ddl = scenario.session("ddl");
-			ddl.submit("ALTER TABLE ui_users ADD COLUMN email text");
-			scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-			for (int i = 1; i <= 12; i++) {
-				scenario.session("api" + i).submit("SELECT count(*) FROM ui_users");
-			}
-			scenario.awaitLockWaiters(13, Duration.ofSeconds(10));
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("ui_users", "ADD COLUMN email text", 12);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
 
 			waitUpTo(15).until((d) -> text().contains("AccessExclusiveLock on public.ui_users: 12 queued"));
 			String page = text();
@@ -213,15 +207,10 @@ class DashboardBrowserTests {
 			s.execute("DROP TABLE IF EXISTS ui_cancel; CREATE TABLE ui_cancel (id int PRIMARY KEY)");
 		}
 		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "uicancel")) {
-			LockScenario.Session holder = scenario.session("holder");
-			holder.execute("BEGIN; SELECT * FROM ui_cancel");
-			LockScenario.Session ddl = scenario.session("ddl");
-			java.util.concurrent.CompletableFuture<Void> alter = ddl.submit("ALTER TABLE ui_cancel ADD COLUMN email text");
-			scenario.awaitWaiting(ddl, Duration.ofSeconds(10));
-			for (int i = 1; i <= 4; i++) {
-				scenario.session("api" + i).submit("SELECT count(*) FROM ui_cancel");
-			}
-			scenario.awaitLockWaiters(5, Duration.ofSeconds(10));
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("ui_cancel", "ADD COLUMN email text", 4);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
+			java.util.concurrent.CompletableFuture<Void> alter = staged.alter();
 			browser.get(url("/"));
 			waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., 'public.ui_cancel')]")).isEmpty());
 			browser.findElement(By.xpath("//a[contains(., 'public.ui_cancel')]")).click();
