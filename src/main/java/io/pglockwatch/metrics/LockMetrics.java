@@ -114,7 +114,7 @@ class LockMetrics implements MeterBinder, PollListener {
 		meters.duration.record(outcome.duration());
 		meters.overruns.increment(outcome.overruns());
 		Timer delay = this.startDelay;
-		if (delay != null && outcome.startDelay() != null) {
+		if (delay != null) { // null only before the registry has bound this binder
 			delay.record(outcome.startDelay());
 		}
 		if (!outcome.succeeded()) {
