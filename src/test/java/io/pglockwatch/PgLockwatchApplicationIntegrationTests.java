@@ -163,6 +163,16 @@ class PgLockwatchApplicationIntegrationTests {
 		HttpResponse<String> down = get("/api/v1/targets/hung/graph");
 		assertThat(down.statusCode()).isEqualTo(503);
 		assertThat(this.json.readTree(down.body()).get("detail").asText()).contains("hung", "timeout");
+		// a browser gets the HTML error page, with the reason and a way back
+		HttpResponse<String> page = this.http.send(HttpRequest
+			.newBuilder(URI.create("http://localhost:" + this.port + "/?target=nope"))
+			.header("Accept", "text/html")
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(page.statusCode()).isEqualTo(404);
+		assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
+				(type) -> assertThat(type).startsWith("text/html"));
+		assertThat(page.body()).contains("<h1>404 Not Found</h1>", "unknown target &#39;nope&#39;",
+				"Back to the live view");
 	}
 
 	@Test

@@ -186,6 +186,26 @@ class DashboardControllerTests {
 	}
 
 	@Test
+	void aBlockingChainListsItsWaitersWithoutQueuePositions() throws Exception {
+		// a row-lock chain: 20 sessions wait for the transaction of pid 300, no DDL anywhere
+		SnapshotFixture fixture = new SnapshotFixture().session(300, "worker", "idle in transaction")
+			.holds(300, SnapshotFixture.transaction(900), io.pglockwatch.collect.LockMode.EXCLUSIVE);
+		for (int i = 1; i <= 20; i++) {
+			fixture.session(3000 + i, "api", "active")
+				.waits(3000 + i, SnapshotFixture.transaction(900), io.pglockwatch.collect.LockMode.SHARE, 30 - i * 0.01);
+		}
+		TargetStates.up(this.targets, "orders", fixture.graph());
+		String html = this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString();
+		assertThat(html).contains("aria-label=\"blocking chain\"", "aria-label=\"blocked sessions\"", "pid 300",
+				"blocks <strong>20</strong> sessions", "pid 3001", "ShareLock", "and 10 more")
+			.doesNotContain("aria-label=\"queued sessions\"", "class=\"position\"");
+	}
+
+	@Test
 	void unknownTargetIsA404Page() throws Exception {
 		this.mvc.perform(get("/").param("target", "billing").with(user("sre").roles("VIEWER")))
 			.andExpect(status().isNotFound());
