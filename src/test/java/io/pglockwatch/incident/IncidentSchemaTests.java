@@ -26,7 +26,7 @@ class IncidentSchemaTests {
 
 	private static final String DATABASE = "incident_schema_it";
 
-	private static final List<String> TABLES = List.of("incident", "incident_timeline");
+	private static final List<String> TABLES = List.of("incident", "incident_timeline", "alert_outbox", "guard_action");
 
 	@BeforeAll
 	static void migrate() {
