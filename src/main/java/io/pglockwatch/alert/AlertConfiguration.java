@@ -2,6 +2,7 @@ package io.pglockwatch.alert;
 
 import java.time.Clock;
 
+import io.pglockwatch.guard.GuardAlertNote;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.target.PgLockwatchProperties;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,28 +27,10 @@ class AlertConfiguration {
 
 	@Bean
 	AlertEnqueuer alertEnqueuer(AlertOutbox outbox, IncidentStore incidents, PgLockwatchProperties properties,
-			JsonMapper json, AlertSender sender, Clock clock,
-			org.springframework.beans.factory.ObjectProvider<io.pglockwatch.guard.GuardLog> guardLog) {
+			JsonMapper json, AlertSender sender, Clock clock, GuardAlertNote guardNote) {
 		String dashboard = properties.alerts().dashboardUrl();
-		PgLockwatchProperties.Guard guard = properties.guard();
-		AlertEnqueuer.GuardNote note = (incident) -> {
-			java.util.Map<String, Object> about = new java.util.LinkedHashMap<>();
-			about.put("mode", guard.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
-			if (guard.mode() != PgLockwatchProperties.Guard.GuardMode.OFF
-					&& incident.kind() == io.pglockwatch.detect.IncidentKind.DDL_LOCK_QUEUE) {
-				about.put("plan", "cancel the DDL once it has kept its queue " + guard.cancelDdlAfter().toSeconds() + " s");
-			}
-			io.pglockwatch.guard.GuardLog log = guardLog.getIfAvailable();
-			if (log != null) {
-				about.put("actions", log.forIncident(incident.dedupKey())
-					.stream()
-					.map((r) -> r.action() + " pid " + r.pid() + ": " + r.outcome() + " (" + r.actor() + ")")
-					.toList());
-			}
-			return about;
-		};
 		return new AlertEnqueuer(outbox, incidents, new AlertPayloads(json, dashboard == null ? "" : dashboard),
-				properties.alerts(), sender, clock, note);
+				properties.alerts(), sender, clock, guardNote::about);
 	}
 
 }

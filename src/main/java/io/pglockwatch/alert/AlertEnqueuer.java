@@ -1,6 +1,7 @@
 package io.pglockwatch.alert;
 
 import java.time.Clock;
+import java.util.Map;
 
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
@@ -36,7 +37,7 @@ final class AlertEnqueuer implements IncidentListener {
 	@FunctionalInterface
 	interface GuardNote {
 
-		java.util.Map<String, Object> about(Incident incident);
+		Map<String, Object> about(Incident incident);
 
 	}
 
@@ -60,7 +61,7 @@ final class AlertEnqueuer implements IncidentListener {
 		String key = incident.dedupKey();
 		String graph = (event.type() == IncidentEvent.Type.RESOLVED) ? null
 				: this.incidents.peakGraph(incident.id()).orElse(null);
-		java.util.Map<String, Object> guardNote = this.guard.about(incident);
+		Map<String, Object> guardNote = this.guard.about(incident);
 		if (this.alerts.pagerduty().enabled()) {
 			switch (event.type()) {
 				case OPENED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key,

@@ -18,6 +18,11 @@ class GuardConfiguration {
 	}
 
 	@Bean
+	GuardAlertNote guardAlertNote(PgLockwatchProperties properties, GuardLog log) {
+		return new GuardAlertNote(properties.guard(), log);
+	}
+
+	@Bean
 	Guard guard(PgLockwatchProperties properties, IncidentRecorder incidents, TargetMonitor monitor, GuardLog log) {
 		return new Guard(properties, incidents, monitor, log);
 	}

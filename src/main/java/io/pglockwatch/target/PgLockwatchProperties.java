@@ -389,7 +389,12 @@ public record PgLockwatchProperties(@Valid @DefaultValue Poll poll,
 			DRY_RUN,
 
 			/** Decisions are carried out. */
-			ENFORCE
+			ENFORCE;
+
+			/** As configured and shown: {@code off}, {@code dry-run}, {@code enforce}. */
+			public String label() {
+				return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+			}
 
 		}
 

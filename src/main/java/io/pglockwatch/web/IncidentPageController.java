@@ -102,7 +102,7 @@ class IncidentPageController {
 			.orElse(null));
 		model.addAttribute("alerts", this.alerts.forIncident(id).stream().map(IncidentView.Alert::of).toList());
 		model.addAttribute("guardActions", this.guardLog.forIncident(incident.dedupKey()));
-		model.addAttribute("guardMode", this.guard.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+		model.addAttribute("guardMode", this.guard.mode().label());
 		model.addAttribute("canCancel", incident.isActive() && liveDdl(incident) != null);
 		return "incident";
 	}

@@ -136,6 +136,17 @@ class GuardIntegrationTests {
 			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
 			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
 				.satisfies((r) -> assertThat(r.reason()).startsWith("would cancel-ddl"));
+			// the alert says what the guard would do and what it decided
+			io.pglockwatch.detect.Incident incident = await().atMost(Duration.ofSeconds(5))
+				.until(() -> app.getBean(io.pglockwatch.incident.IncidentStore.class)
+					.find(io.pglockwatch.incident.IncidentQuery.latest(50))
+					.stream()
+					.filter((i) -> i.ddl() != null && i.ddl().session().pid() == staged.ddl().pid())
+					.findFirst(), java.util.Optional::isPresent)
+				.orElseThrow();
+			assertThat(app.getBean(GuardAlertNote.class).about(incident)).containsEntry("mode", "dry-run")
+				.containsEntry("plan", "cancel the DDL once it has kept its queue 1 s")
+				.containsEntry("actions", List.of("cancel-ddl pid " + staged.ddl().pid() + ": dry-run (guard)"));
 		}
 	}
 
