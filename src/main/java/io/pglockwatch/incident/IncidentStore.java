@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import io.pglockwatch.collect.LockMode;
 import io.pglockwatch.detect.DdlFacts;
@@ -39,64 +41,32 @@ import org.springframework.util.Assert;
  */
 public final class IncidentStore {
 
-	// without peak_graph and details: large, and not part of an Incident
-	private static final String SELECT_INCIDENT = """
-			SELECT id, dedup_key, target, kind, severity, state, opened_at, escalated_at, resolved_at, last_seen_at,
-				ddl_pid, ddl_backend_start, ddl_state, ddl_application_name, ddl_user_name, ddl_client_address,
-				ddl_database, ddl_transaction_start, ddl_transaction_age_ms, ddl_idle_for_ms, ddl_statement,
-				ddl_command_tag, ddl_prepared_gid, ddl_mode, ddl_relation, ddl_waited_ms,
-				root_pid, root_backend_start, root_state, root_application_name, root_user_name, root_client_address,
-				root_database, root_transaction_start, root_transaction_age_ms, root_idle_for_ms, root_statement,
-				root_command_tag, root_prepared_gid,
-				queue_depth, peak_queue_depth, peak_max_wait_ms, database
-			FROM incident
-			""";
+	/** What a stored session has, under the prefix {@code ddl_} (the waiting DDL) or {@code root_} (the root blocker). */
+	private static final List<String> SESSION_COLUMNS = List.of("pid", "backend_start", "state", "application_name",
+			"user_name", "client_address", "database", "transaction_start", "transaction_age_ms", "idle_for_ms",
+			"statement", "command_tag", "prepared_gid");
 
-	// leaves peak_graph, details and created_at alone: they are written by other methods, or once
-	private static final String UPDATE_INCIDENT = """
-			UPDATE incident SET
-				dedup_key = :dedup_key, target = :target, kind = :kind, severity = :severity, state = :state,
-				opened_at = :opened_at, escalated_at = :escalated_at, resolved_at = :resolved_at,
-				last_seen_at = :last_seen_at,
-				ddl_pid = :ddl_pid, ddl_backend_start = :ddl_backend_start, ddl_state = :ddl_state,
-				ddl_application_name = :ddl_application_name, ddl_user_name = :ddl_user_name,
-				ddl_client_address = :ddl_client_address, ddl_database = :ddl_database,
-				ddl_transaction_start = :ddl_transaction_start, ddl_transaction_age_ms = :ddl_transaction_age_ms,
-				ddl_idle_for_ms = :ddl_idle_for_ms, ddl_statement = :ddl_statement,
-				ddl_command_tag = :ddl_command_tag, ddl_prepared_gid = :ddl_prepared_gid,
-				ddl_mode = :ddl_mode, ddl_relation = :ddl_relation, ddl_waited_ms = :ddl_waited_ms,
-				root_pid = :root_pid, root_backend_start = :root_backend_start, root_state = :root_state,
-				root_application_name = :root_application_name, root_user_name = :root_user_name,
-				root_client_address = :root_client_address, root_database = :root_database,
-				root_transaction_start = :root_transaction_start, root_transaction_age_ms = :root_transaction_age_ms,
-				root_idle_for_ms = :root_idle_for_ms, root_statement = :root_statement,
-				root_command_tag = :root_command_tag, root_prepared_gid = :root_prepared_gid,
-				queue_depth = :queue_depth, peak_queue_depth = :peak_queue_depth,
-				peak_max_wait_ms = :peak_max_wait_ms, database = :database,
-				updated_at = :now
-			WHERE id = :id
-			""";
+	/**
+	 * The columns of an {@link Incident}, each bound as a parameter of the same name: without peak_graph and details
+	 * (large, written by other methods) and created_at/updated_at (stamped here).
+	 */
+	private static final List<String> INCIDENT_COLUMNS = Stream
+		.of(Stream.of("id", "dedup_key", "target", "kind", "severity", "state", "opened_at", "escalated_at",
+				"resolved_at", "last_seen_at"), SESSION_COLUMNS.stream().map((c) -> "ddl_" + c),
+				Stream.of("ddl_mode", "ddl_relation", "ddl_waited_ms"), SESSION_COLUMNS.stream().map((c) -> "root_" + c),
+				Stream.of("queue_depth", "peak_queue_depth", "peak_max_wait_ms", "database"))
+		.flatMap((columns) -> columns)
+		.toList();
 
-	private static final String INSERT_INCIDENT = """
-			INSERT INTO incident (id, dedup_key, target, kind, severity, state,
-				opened_at, escalated_at, resolved_at, last_seen_at,
-				ddl_pid, ddl_backend_start, ddl_state, ddl_application_name, ddl_user_name, ddl_client_address,
-				ddl_database, ddl_transaction_start, ddl_transaction_age_ms, ddl_idle_for_ms, ddl_statement,
-				ddl_command_tag, ddl_prepared_gid, ddl_mode, ddl_relation, ddl_waited_ms,
-				root_pid, root_backend_start, root_state, root_application_name, root_user_name, root_client_address,
-				root_database, root_transaction_start, root_transaction_age_ms, root_idle_for_ms, root_statement,
-				root_command_tag, root_prepared_gid,
-				queue_depth, peak_queue_depth, peak_max_wait_ms, database, created_at, updated_at)
-			VALUES (:id, :dedup_key, :target, :kind, :severity, :state,
-				:opened_at, :escalated_at, :resolved_at, :last_seen_at,
-				:ddl_pid, :ddl_backend_start, :ddl_state, :ddl_application_name, :ddl_user_name, :ddl_client_address,
-				:ddl_database, :ddl_transaction_start, :ddl_transaction_age_ms, :ddl_idle_for_ms, :ddl_statement,
-				:ddl_command_tag, :ddl_prepared_gid, :ddl_mode, :ddl_relation, :ddl_waited_ms,
-				:root_pid, :root_backend_start, :root_state, :root_application_name, :root_user_name,
-				:root_client_address, :root_database, :root_transaction_start, :root_transaction_age_ms,
-				:root_idle_for_ms, :root_statement, :root_command_tag, :root_prepared_gid,
-				:queue_depth, :peak_queue_depth, :peak_max_wait_ms, :database, :now, :now)
-			""";
+	private static final String SELECT_INCIDENT = "SELECT " + String.join(", ", INCIDENT_COLUMNS) + "\nFROM incident\n";
+
+	private static final String UPDATE_INCIDENT = "UPDATE incident SET "
+			+ INCIDENT_COLUMNS.stream().filter((c) -> !c.equals("id")).map((c) -> c + " = :" + c).collect(Collectors.joining(", "))
+			+ ", updated_at = :now\nWHERE id = :id\n";
+
+	private static final String INSERT_INCIDENT = "INSERT INTO incident (" + String.join(", ", INCIDENT_COLUMNS)
+			+ ", created_at, updated_at)\nVALUES ("
+			+ INCIDENT_COLUMNS.stream().map((c) -> ":" + c).collect(Collectors.joining(", ")) + ", :now, :now)\n";
 
 	private static final String INSERT_TIMELINE_POINT = """
 			INSERT INTO incident_timeline (incident_id, at, queue_depth, max_wait_ms)
