@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import io.pglockwatch.target.PollListener;
 import io.pglockwatch.target.TargetState;
 import io.pglockwatch.target.TargetStatus;
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import io.pglockwatch.testsupport.SilentServer;
@@ -45,7 +46,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PgLockwatchApplicationIntegrationTests {
 
-	private static final Duration INTERVAL = Duration.ofMillis(500);
+	private static final Duration INTERVAL = LabService.POLL;
 
 	private static final PostgresServer server = PostgresServer.startNew(PostgresServer.DEFAULT_MAJOR);
 
@@ -65,13 +66,7 @@ class PgLockwatchApplicationIntegrationTests {
 
 	@DynamicPropertySource
 	static void targets(DynamicPropertyRegistry registry) {
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
-		registry.add("pglockwatch.poll.interval", () -> INTERVAL.toMillis() + "ms");
-		registry.add("pglockwatch.poll.statement-timeout", () -> "1s");
-		registry.add("pglockwatch.targets[0].name", () -> "lab");
-		registry.add("pglockwatch.targets[0].url", () -> server.jdbcUrl(PostgresServer.DEFAULT_DATABASE));
-		registry.add("pglockwatch.targets[0].username", server::superuser);
-		registry.add("pglockwatch.targets[0].password", server::password);
+		LabService.register(registry, LabService.properties(server));
 		registry.add("pglockwatch.targets[1].name", () -> "hung");
 		registry.add("pglockwatch.targets[1].url", silent::jdbcUrl);
 	}

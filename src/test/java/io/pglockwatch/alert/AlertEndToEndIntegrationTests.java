@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 
 import io.pglockwatch.testsupport.FakePagerDuty;
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
@@ -32,13 +33,7 @@ class AlertEndToEndIntegrationTests {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
-		registry.add("pglockwatch.poll.interval", () -> "500ms");
-		registry.add("pglockwatch.poll.statement-timeout", () -> "1s");
-		registry.add("pglockwatch.targets[0].name", () -> "lab");
-		registry.add("pglockwatch.targets[0].url", () -> server.jdbcUrl(PostgresServer.DEFAULT_DATABASE));
-		registry.add("pglockwatch.targets[0].username", server::superuser);
-		registry.add("pglockwatch.targets[0].password", server::password);
+		LabService.register(registry, LabService.properties(server));
 		registry.add("pglockwatch.detection.resolve-after", () -> "3s");
 		registry.add("pglockwatch.alerts.pagerduty.routing-key", () -> ROUTING_KEY);
 		registry.add("pglockwatch.alerts.pagerduty.url", pagerDuty::url);

@@ -10,12 +10,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.pglockwatch.PgLockwatchApplication;
 import io.pglockwatch.alert.AlertHarness.Incidents;
 import io.pglockwatch.alert.AlertHarness.Settings;
 import io.pglockwatch.detect.Incident;
@@ -25,13 +23,13 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.FakePagerDuty.Reply;
+import io.pglockwatch.testsupport.FakePagerDuty;
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -210,15 +208,8 @@ class AlertRestartTests {
 	}
 
 	private static ConfigurableApplicationContext start(PostgresServer server, String datasourceUrl, String pagerDutyUrl) {
-		Map<String, Object> properties = new LinkedHashMap<>();
-		properties.put("spring.main.web-application-type", "none");
+		Map<String, String> properties = LabService.properties(server);
 		properties.put("spring.datasource.url", datasourceUrl);
-		properties.put("pglockwatch.poll.interval", "500ms");
-		properties.put("pglockwatch.poll.statement-timeout", "1s");
-		properties.put("pglockwatch.targets[0].name", "lab");
-		properties.put("pglockwatch.targets[0].url", server.jdbcUrl(PostgresServer.DEFAULT_DATABASE));
-		properties.put("pglockwatch.targets[0].username", server.superuser());
-		properties.put("pglockwatch.targets[0].password", server.password());
 		properties.put("pglockwatch.detection.ddl-queue.min-queued", "2");
 		// no escalation within the test, however slow the machine
 		properties.put("pglockwatch.detection.ddl-queue.critical-wait", "10m");
@@ -230,9 +221,7 @@ class AlertRestartTests {
 		properties.put("pglockwatch.alerts.delivery.initial-backoff", "50ms");
 		properties.put("pglockwatch.alerts.delivery.max-backoff", "500ms");
 		properties.put("pglockwatch.alerts.delivery.rate-limited-backoff", "300ms");
-		// as arguments: default properties would lose to application.yaml
-		String[] args = properties.entrySet().stream().map((e) -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-		return new SpringApplicationBuilder(PgLockwatchApplication.class).run(args);
+		return LabService.start(properties);
 	}
 
 	private static Incident ddlIncident(ConfigurableApplicationContext context, int ddlPid) {

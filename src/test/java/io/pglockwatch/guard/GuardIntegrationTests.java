@@ -8,19 +8,18 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.pglockwatch.PgLockwatchApplication;
 import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -31,19 +30,17 @@ class GuardIntegrationTests {
 
 	private static final PostgresServer server = PostgresServer.shared();
 
-	private static final Duration POLL = Duration.ofMillis(500);
+	private static final Duration POLL = LabService.POLL;
 
 	private static ConfigurableApplicationContext startAs(String user, String password, String... guard) {
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
-		List<String> args = new ArrayList<>(List.of("--spring.main.web-application-type=none",
-				"--pglockwatch.poll.interval=500ms", "--pglockwatch.poll.statement-timeout=1s",
-				"--pglockwatch.targets[0].name=lab",
-				"--pglockwatch.targets[0].url=" + server.jdbcUrl(PostgresServer.DEFAULT_DATABASE),
-				"--pglockwatch.targets[0].username=" + user, "--pglockwatch.targets[0].password=" + password));
+		Map<String, String> properties = LabService.properties(server);
+		properties.put("pglockwatch.targets[0].username", user);
+		properties.put("pglockwatch.targets[0].password", password);
 		for (String setting : guard) {
-			args.add("--pglockwatch.guard." + setting);
+			String[] nameAndValue = setting.split("=", 2);
+			properties.put("pglockwatch.guard." + nameAndValue[0], nameAndValue[1]);
 		}
-		return new SpringApplicationBuilder(PgLockwatchApplication.class).run(args.toArray(String[]::new));
+		return LabService.start(properties);
 	}
 
 	private static ConfigurableApplicationContext start(String... guard) {

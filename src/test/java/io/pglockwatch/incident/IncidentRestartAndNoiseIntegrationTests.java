@@ -11,7 +11,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -20,15 +19,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.pglockwatch.PgLockwatchApplication;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** Whole-service runs that need their own application contexts: a restart, and a busy but healthy database. */
@@ -36,21 +34,11 @@ class IncidentRestartAndNoiseIntegrationTests {
 
 	private static final PostgresServer server = PostgresServer.shared();
 
-	private static ConfigurableApplicationContext start(String datasourceUrl, Map<String, Object> extra) {
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
-		Map<String, Object> properties = new HashMap<>();
-		properties.put("spring.main.web-application-type", "none");
+	private static ConfigurableApplicationContext start(String datasourceUrl, Map<String, String> extra) {
+		Map<String, String> properties = LabService.properties(server);
 		properties.put("spring.datasource.url", datasourceUrl);
-		properties.put("pglockwatch.poll.interval", "500ms");
-		properties.put("pglockwatch.poll.statement-timeout", "1s");
-		properties.put("pglockwatch.targets[0].name", "lab");
-		properties.put("pglockwatch.targets[0].url", server.jdbcUrl(PostgresServer.DEFAULT_DATABASE));
-		properties.put("pglockwatch.targets[0].username", server.superuser());
-		properties.put("pglockwatch.targets[0].password", server.password());
 		properties.putAll(extra);
-		// as arguments: default properties would lose to application.yaml
-		String[] args = properties.entrySet().stream().map((e) -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-		return new SpringApplicationBuilder(PgLockwatchApplication.class).run(args);
+		return LabService.start(properties);
 	}
 
 	private static List<Incident> ddlIncidents(ConfigurableApplicationContext context, int ddlPid) {
@@ -65,7 +53,7 @@ class IncidentRestartAndNoiseIntegrationTests {
 	@Test
 	void aRestartMidIncidentContinuesTheSameIncident() throws Exception {
 		String store = "jdbc:h2:file:" + Path.of("target", "restart-" + UUID.randomUUID(), "pglockwatch").toAbsolutePath();
-		Map<String, Object> fast = Map.of("pglockwatch.detection.ddl-queue.min-queued", "2",
+		Map<String, String> fast = Map.of("pglockwatch.detection.ddl-queue.min-queued", "2",
 				"pglockwatch.detection.resolve-after", "3s");
 		try (Connection setup = server.connect(PostgresServer.DEFAULT_DATABASE, "it-setup");
 				Statement s = setup.createStatement()) {

@@ -15,6 +15,7 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.Severity;
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE)
 class IncidentsIntegrationTests {
 
-	static final Duration POLL = Duration.ofMillis(500);
+	static final Duration POLL = LabService.POLL;
 
 	static final Duration MIN_WAIT = Duration.ofSeconds(2);
 
@@ -52,14 +53,8 @@ class IncidentsIntegrationTests {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
+		LabService.register(registry, LabService.properties(server));
 		registry.add("spring.datasource.url", () -> "jdbc:h2:mem:incidents-it;DB_CLOSE_DELAY=-1");
-		registry.add("pglockwatch.poll.interval", () -> POLL.toMillis() + "ms");
-		registry.add("pglockwatch.poll.statement-timeout", () -> "1s");
-		registry.add("pglockwatch.targets[0].name", () -> "lab");
-		registry.add("pglockwatch.targets[0].url", () -> server.jdbcUrl(PostgresServer.DEFAULT_DATABASE));
-		registry.add("pglockwatch.targets[0].username", server::superuser);
-		registry.add("pglockwatch.targets[0].password", server::password);
 		registry.add("pglockwatch.targets[0].detection.ddl-queue.min-queued", () -> "3");
 		registry.add("pglockwatch.targets[0].detection.ddl-queue.critical-queued", () -> "8");
 		registry.add("pglockwatch.targets[0].detection.blocking-chain.min-blocked", () -> "3");

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 
+import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
@@ -57,14 +58,8 @@ class DashboardBrowserTests {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		server.installFixtures(PostgresServer.DEFAULT_DATABASE);
-		registry.add("pglockwatch.poll.interval", () -> "500ms");
-		registry.add("pglockwatch.poll.statement-timeout", () -> "1s");
+		LabService.register(registry, LabService.properties(server));
 		registry.add("pglockwatch.detection.resolve-after", () -> "2s");
-		registry.add("pglockwatch.targets[0].name", () -> "lab");
-		registry.add("pglockwatch.targets[0].url", () -> server.jdbcUrl(PostgresServer.DEFAULT_DATABASE));
-		registry.add("pglockwatch.targets[0].username", server::superuser);
-		registry.add("pglockwatch.targets[0].password", server::password);
 		registry.add("pglockwatch.security.login-required", () -> "true");
 		registry.add("pglockwatch.security.users[0].name", () -> "sre");
 		registry.add("pglockwatch.security.users[0].password-hash", () -> DashboardControllerTestsHash.HASH);
