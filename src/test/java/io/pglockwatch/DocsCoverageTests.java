@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.pglockwatch.collect.QueryTextMode;
-import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.sql.QueryTextMode;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;

@@ -1,8 +1,5 @@
 package io.pglockwatch;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,9 +12,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import io.pglockwatch.target.PollListener;
-import io.pglockwatch.target.TargetState;
-import io.pglockwatch.target.TargetStatus;
+import io.pglockwatch.poll.PollListener;
+import io.pglockwatch.poll.TargetState;
+import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -37,6 +34,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The whole service against a real PostgreSQL it may stop and restart, plus a target that accepts

@@ -4,7 +4,7 @@ import java.time.Clock;
 
 import io.pglockwatch.guard.GuardAlertNote;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.poll.PgLockwatchProperties;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.context.annotation.Bean;

@@ -7,7 +7,7 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.incident.IncidentListener;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.poll.PgLockwatchProperties;
 
 /**
  * Turns incident events into outbox entries for every channel that is on. PagerDuty appends a second

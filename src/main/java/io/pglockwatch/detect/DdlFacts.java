@@ -2,7 +2,7 @@ package io.pglockwatch.detect;
 
 import java.time.Duration;
 
-import io.pglockwatch.collect.LockMode;
+import io.pglockwatch.lock.LockMode;
 
 /** The waiting DDL of a {@code ddl-lock-queue} incident. */
 public record DdlFacts(SessionFacts session, LockMode mode, String relation, Duration waited) {

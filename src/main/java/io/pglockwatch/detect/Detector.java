@@ -7,12 +7,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import io.pglockwatch.collect.SessionActivity;
 import io.pglockwatch.graph.DdlQueue;
 import io.pglockwatch.graph.LockWait;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.RootBlocker;
 import io.pglockwatch.graph.SessionNode;
+import io.pglockwatch.lock.SessionActivity;
 
 /**
  * The rules, as pure functions of one graph. One situation is reported once: a root blocker behind a DDL

@@ -3,7 +3,7 @@ package io.pglockwatch.graph;
 import java.time.Duration;
 import java.util.List;
 
-import io.pglockwatch.collect.LockMode;
+import io.pglockwatch.lock.LockMode;
 
 /**
  * A session waiting for a relation lock that blocks writes (Share or stronger) with sessions queued behind

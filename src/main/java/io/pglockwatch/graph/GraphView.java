@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import io.pglockwatch.collect.SessionActivity;
+import io.pglockwatch.lock.SessionActivity;
 
 /**
  * The JSON form of a {@link LockWaitGraph}. Prepared transactions have pid 0 (as in pg_blocking_pids) and

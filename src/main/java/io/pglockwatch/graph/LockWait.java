@@ -3,8 +3,8 @@ package io.pglockwatch.graph;
 import java.time.Duration;
 import java.time.Instant;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.LockObject;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.lock.LockObject;
 
 /**
  * What a session waits for.

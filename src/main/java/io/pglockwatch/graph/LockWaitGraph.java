@@ -8,8 +8,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.LockSnapshot;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.lock.LockSnapshot;
 
 /**
  * Who waits on whom on one target at one instant: the immutable result of {@link #of(LockSnapshot)}.

@@ -15,13 +15,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.LockObject;
-import io.pglockwatch.collect.LockRow;
-import io.pglockwatch.collect.LockSnapshot;
-import io.pglockwatch.collect.PreparedTransaction;
-import io.pglockwatch.collect.RelationName;
-import io.pglockwatch.collect.SessionActivity;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.lock.LockObject;
+import io.pglockwatch.lock.LockRow;
+import io.pglockwatch.lock.LockSnapshot;
+import io.pglockwatch.lock.PreparedTransaction;
+import io.pglockwatch.lock.RelationName;
+import io.pglockwatch.lock.SessionActivity;
 
 /**
  * Turns lock rows into edges the way PostgreSQL's pg_blocking_pids() does (lockfuncs.c): a waiter is blocked

@@ -2,8 +2,8 @@ package io.pglockwatch.graph;
 
 import java.util.List;
 
-import io.pglockwatch.collect.PreparedTransaction;
-import io.pglockwatch.collect.SessionActivity;
+import io.pglockwatch.lock.PreparedTransaction;
+import io.pglockwatch.lock.SessionActivity;
 
 /**
  * A backend in the wait graph.

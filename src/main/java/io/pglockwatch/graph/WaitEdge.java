@@ -1,6 +1,6 @@
 package io.pglockwatch.graph;
 
-import io.pglockwatch.collect.LockMode;
+import io.pglockwatch.lock.LockMode;
 
 /**
  * {@code waiter} waits for {@code blocker}. Parallel workers are folded into their leader; a prepared

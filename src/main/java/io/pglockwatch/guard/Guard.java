@@ -23,12 +23,12 @@ import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.RootBlocker;
 import io.pglockwatch.graph.SessionNode;
 import io.pglockwatch.incident.IncidentRecorder;
-import io.pglockwatch.target.PgLockwatchProperties;
-import io.pglockwatch.target.PgLockwatchProperties.Guard.GuardMode;
-import io.pglockwatch.target.PollListener;
-import io.pglockwatch.target.PollOutcome;
-import io.pglockwatch.target.TargetConnections;
-import io.pglockwatch.target.TargetMonitor;
+import io.pglockwatch.poll.PgLockwatchProperties.Guard.GuardMode;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.PollListener;
+import io.pglockwatch.poll.PollOutcome;
+import io.pglockwatch.poll.TargetConnections;
+import io.pglockwatch.poll.TargetMonitor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -5,8 +5,8 @@ import java.util.Map;
 
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
-import io.pglockwatch.target.PgLockwatchProperties;
-import io.pglockwatch.target.PgLockwatchProperties.Guard.GuardMode;
+import io.pglockwatch.poll.PgLockwatchProperties.Guard.GuardMode;
+import io.pglockwatch.poll.PgLockwatchProperties;
 
 /**
  * What an alert says about the guard ({@code custom_details.guard}): its mode, what it will do about this incident

@@ -1,8 +1,8 @@
 package io.pglockwatch.guard;
 
 import io.pglockwatch.incident.IncidentRecorder;
-import io.pglockwatch.target.PgLockwatchProperties;
-import io.pglockwatch.target.TargetMonitor;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.TargetMonitor;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

@@ -8,7 +8,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
-import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.poll.TargetConnections;
 
 /**
  * Cancels or terminates one backend, safely: immediately before the signal it re-reads that session and signals

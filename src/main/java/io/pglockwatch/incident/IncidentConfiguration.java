@@ -2,7 +2,7 @@ package io.pglockwatch.incident;
 
 import java.time.Clock;
 
-import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.poll.PgLockwatchProperties;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;

@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import io.pglockwatch.collect.LockMode;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
@@ -20,6 +19,7 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.lock.LockMode;
 
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.dao.EmptyResultDataAccessException;

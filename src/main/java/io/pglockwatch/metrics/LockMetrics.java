@@ -12,14 +12,14 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.pglockwatch.collect.LockMode;
 import io.pglockwatch.graph.DdlQueue;
 import io.pglockwatch.graph.LockWaitGraph;
-import io.pglockwatch.target.PollFailure;
-import io.pglockwatch.target.PollListener;
-import io.pglockwatch.target.PollOutcome;
-import io.pglockwatch.target.TargetState;
-import io.pglockwatch.target.TargetStatus;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.poll.PollFailure;
+import io.pglockwatch.poll.PollListener;
+import io.pglockwatch.poll.PollOutcome;
+import io.pglockwatch.poll.TargetState;
+import io.pglockwatch.poll.TargetStatus;
 
 import org.springframework.stereotype.Component;
 

@@ -1,7 +1,7 @@
 package io.pglockwatch.preflight;
 
-import io.pglockwatch.target.PgLockwatchProperties;
-import io.pglockwatch.target.TargetMonitor;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.TargetMonitor;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

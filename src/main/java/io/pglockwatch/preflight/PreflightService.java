@@ -13,13 +13,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.QueryTextMode;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.preflight.PreflightResult.Conflict;
 import io.pglockwatch.preflight.PreflightResult.RelationCheck;
-import io.pglockwatch.preflight.StatementLockModes.Classification;
-import io.pglockwatch.preflight.StatementLockModes.RelationLock;
-import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.sql.QualifiedName;
+import io.pglockwatch.sql.QueryTextMode;
+import io.pglockwatch.sql.StatementLockModes.Classification;
+import io.pglockwatch.sql.StatementLockModes.RelationLock;
+import io.pglockwatch.sql.StatementLockModes;
 
 /**
  * Answers "would this lock queue right now?" for a target: resolves the relations, reads who holds or waits for a

@@ -1,11 +1,9 @@
 package io.pglockwatch.alert;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.Arrays;
 
-import io.pglockwatch.target.PgLockwatchProperties;
+import io.pglockwatch.poll.PgLockwatchProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -13,6 +11,8 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.test.context.ConfigDataApplicationContextInitializer;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** pglockwatch.alerts.* binds strictly: a channel that could not work stops startup, naming the property. */
 class AlertPropertiesTests {

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.pglockwatch.collect.LockSnapshot;
 import io.pglockwatch.detect.Detector;
 import io.pglockwatch.detect.Finding;
 import io.pglockwatch.detect.IncidentEvent;
@@ -12,6 +11,7 @@ import io.pglockwatch.detect.IncidentLifecycle;
 import io.pglockwatch.detect.Thresholds;
 import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.lock.LockSnapshot;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;

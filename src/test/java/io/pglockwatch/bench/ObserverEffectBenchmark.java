@@ -25,9 +25,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.pglockwatch.PgLockwatchApplication;
 import io.pglockwatch.graph.DdlQueue;
-import io.pglockwatch.target.PollListener;
-import io.pglockwatch.target.TargetState;
-import io.pglockwatch.target.TargetStatus;
+import io.pglockwatch.poll.PollListener;
+import io.pglockwatch.poll.TargetState;
+import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 

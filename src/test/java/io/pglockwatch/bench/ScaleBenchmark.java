@@ -18,8 +18,8 @@ import java.util.stream.Stream;
 
 import com.sun.management.OperatingSystemMXBean;
 import io.pglockwatch.PgLockwatchApplication;
-import io.pglockwatch.target.PollListener;
-import io.pglockwatch.target.PollOutcome;
+import io.pglockwatch.poll.PollListener;
+import io.pglockwatch.poll.PollOutcome;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 

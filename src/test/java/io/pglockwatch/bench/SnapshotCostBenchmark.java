@@ -15,14 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.pglockwatch.collect.LockSnapshot;
-import io.pglockwatch.collect.LockSnapshotCollector;
-import io.pglockwatch.collect.QueryTextMode;
-import io.pglockwatch.collect.RelationNameResolver;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.WaitEdge;
-import io.pglockwatch.target.PgLockwatchProperties;
-import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.lock.LockSnapshot;
+import io.pglockwatch.poll.LockSnapshotCollector;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.RelationNameResolver;
+import io.pglockwatch.poll.TargetConnections;
+import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 

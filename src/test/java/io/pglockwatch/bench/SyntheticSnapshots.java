@@ -1,16 +1,5 @@
 package io.pglockwatch.bench;
 
-import static io.pglockwatch.collect.LockMode.ACCESS_EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.ACCESS_SHARE;
-import static io.pglockwatch.collect.LockMode.EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.ROW_EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.ROW_SHARE;
-import static io.pglockwatch.collect.LockMode.SHARE;
-import static io.pglockwatch.graph.SnapshotFixture.advisory;
-import static io.pglockwatch.graph.SnapshotFixture.relation;
-import static io.pglockwatch.graph.SnapshotFixture.transaction;
-import static io.pglockwatch.graph.SnapshotFixture.tuple;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,10 +8,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.LockObject;
-import io.pglockwatch.collect.LockSnapshot;
 import io.pglockwatch.graph.SnapshotFixture;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.lock.LockObject;
+import io.pglockwatch.lock.LockSnapshot;
+
+import static io.pglockwatch.graph.SnapshotFixture.advisory;
+import static io.pglockwatch.graph.SnapshotFixture.relation;
+import static io.pglockwatch.graph.SnapshotFixture.transaction;
+import static io.pglockwatch.graph.SnapshotFixture.tuple;
+import static io.pglockwatch.lock.LockMode.ACCESS_EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ACCESS_SHARE;
+import static io.pglockwatch.lock.LockMode.EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ROW_EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ROW_SHARE;
+import static io.pglockwatch.lock.LockMode.SHARE;
 
 /**
  * Synthetic lock snapshots of a bad day on a large server, for benchmarks: exactly {@code sessions} backends and

@@ -1,13 +1,5 @@
 package io.pglockwatch.detect;
 
-import static io.pglockwatch.collect.LockMode.ACCESS_EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.ACCESS_SHARE;
-import static io.pglockwatch.collect.LockMode.EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.SHARE;
-import static io.pglockwatch.graph.SnapshotFixture.relation;
-import static io.pglockwatch.graph.SnapshotFixture.transaction;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 
@@ -15,6 +7,14 @@ import io.pglockwatch.graph.SnapshotFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import static io.pglockwatch.graph.SnapshotFixture.relation;
+import static io.pglockwatch.graph.SnapshotFixture.transaction;
+import static io.pglockwatch.lock.LockMode.ACCESS_EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ACCESS_SHARE;
+import static io.pglockwatch.lock.LockMode.EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.SHARE;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class DetectorTests {
 

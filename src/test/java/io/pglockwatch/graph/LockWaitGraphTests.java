@@ -1,23 +1,23 @@
 package io.pglockwatch.graph;
 
-import static io.pglockwatch.collect.LockMode.ACCESS_EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.ACCESS_SHARE;
-import static io.pglockwatch.collect.LockMode.EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.ROW_EXCLUSIVE;
-import static io.pglockwatch.collect.LockMode.SHARE;
-import static io.pglockwatch.collect.LockMode.SHARE_UPDATE_EXCLUSIVE;
-import static io.pglockwatch.graph.SnapshotFixture.advisory;
-import static io.pglockwatch.graph.SnapshotFixture.relation;
-import static io.pglockwatch.graph.SnapshotFixture.transaction;
-import static io.pglockwatch.graph.SnapshotFixture.tuple;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
+
+import static io.pglockwatch.graph.SnapshotFixture.advisory;
+import static io.pglockwatch.graph.SnapshotFixture.relation;
+import static io.pglockwatch.graph.SnapshotFixture.transaction;
+import static io.pglockwatch.graph.SnapshotFixture.tuple;
+import static io.pglockwatch.lock.LockMode.ACCESS_EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ACCESS_SHARE;
+import static io.pglockwatch.lock.LockMode.EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ROW_EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.SHARE;
+import static io.pglockwatch.lock.LockMode.SHARE_UPDATE_EXCLUSIVE;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class LockWaitGraphTests {
 

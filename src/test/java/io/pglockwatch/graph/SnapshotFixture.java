@@ -9,13 +9,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.LockObject;
-import io.pglockwatch.collect.LockRow;
-import io.pglockwatch.collect.LockSnapshot;
-import io.pglockwatch.collect.PreparedTransaction;
-import io.pglockwatch.collect.RelationName;
-import io.pglockwatch.collect.SessionActivity;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.lock.LockObject;
+import io.pglockwatch.lock.LockRow;
+import io.pglockwatch.lock.LockSnapshot;
+import io.pglockwatch.lock.PreparedTransaction;
+import io.pglockwatch.lock.RelationName;
+import io.pglockwatch.lock.SessionActivity;
 
 /** Builds {@link LockSnapshot}s from rows as pg_locks would show them. */
 public final class SnapshotFixture {

@@ -1,8 +1,5 @@
 package io.pglockwatch.guard;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -14,13 +11,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The guard against real lock queues. Each test starts the service with its own guard settings (poll every 500 ms,
@@ -183,7 +183,7 @@ class GuardIntegrationTests {
 			assertThat(staged.alter()).failsWithin(Duration.ofSeconds(5));
 			CompletableFuture<Void> next = staged.ddl().submit("ALTER TABLE guard_changed ADD COLUMN other text");
 			scenario.awaitWaiting(staged.ddl(), Duration.ofSeconds(5));
-			TargetConnections connections = app.getBean(io.pglockwatch.target.TargetMonitor.class).connections("lab");
+			TargetConnections connections = app.getBean(io.pglockwatch.poll.TargetMonitor.class).connections("lab");
 			SessionSignaller.Result result = new SessionSignaller().signal(connections, false, staged.ddl().pid(),
 					backendStart, firstQueryStart);
 			assertThat(result.outcome()).isEqualTo("changed");

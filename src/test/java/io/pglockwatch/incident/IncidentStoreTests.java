@@ -1,9 +1,5 @@
 package io.pglockwatch.incident;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
-import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +14,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import io.pglockwatch.collect.LockMode;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
@@ -26,6 +21,7 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.lock.LockMode;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
@@ -36,6 +32,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.dao.EmptyResultDataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * {@link IncidentStore} on each database the service may keep its history in: H2 and a real PostgreSQL, both with

@@ -1,24 +1,25 @@
 package io.pglockwatch.preflight;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.collect.QueryTextMode;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.preflight.PreflightResult.Conflict;
 import io.pglockwatch.preflight.PreflightResult.RelationCheck;
-import io.pglockwatch.target.PgLockwatchProperties;
-import io.pglockwatch.target.TargetConnections;
+import io.pglockwatch.sql.QueryTextMode;
+import io.pglockwatch.sql.StatementLockModes;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Preflight against real sessions on the shared PostgreSQL server's lab database: the fixture tables {@code users}

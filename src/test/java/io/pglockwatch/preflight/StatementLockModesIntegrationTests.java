@@ -1,6 +1,5 @@
 package io.pglockwatch.preflight;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -17,9 +16,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import io.pglockwatch.collect.LockMode;
-import io.pglockwatch.preflight.StatementLockModes.Classification;
-import io.pglockwatch.preflight.StatementLockModes.RelationLock;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.sql.QualifiedName;
+import io.pglockwatch.sql.StatementLockModes.Classification;
+import io.pglockwatch.sql.StatementLockModes.RelationLock;
+import io.pglockwatch.sql.StatementLockModes;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The classifier against the truth: every statement is run on a real PostgreSQL server (the shared one, 18 unless

@@ -1,12 +1,5 @@
 package io.pglockwatch.ship;
 
-import static io.pglockwatch.ship.HelmChart.at;
-import static io.pglockwatch.ship.HelmChart.list;
-import static io.pglockwatch.ship.HelmChart.map;
-import static io.pglockwatch.ship.HelmChart.maps;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Parameter;
@@ -29,8 +22,8 @@ import java.util.stream.Stream;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.ship.HelmChart.Manifests;
-import io.pglockwatch.target.PgLockwatchProperties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +32,13 @@ import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
 import org.springframework.boot.context.properties.bind.DefaultValue;
+
+import static io.pglockwatch.ship.HelmChart.at;
+import static io.pglockwatch.ship.HelmChart.list;
+import static io.pglockwatch.ship.HelmChart.map;
+import static io.pglockwatch.ship.HelmChart.maps;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The Helm chart, linted and rendered by real Helm with its defaults and with every {@code ci/*-values.yaml}.

@@ -1,11 +1,5 @@
 package io.pglockwatch.ship;
 
-import static io.pglockwatch.ship.HelmChart.at;
-import static io.pglockwatch.ship.HelmChart.map;
-import static io.pglockwatch.ship.HelmChart.maps;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -29,8 +23,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.pglockwatch.PgLockwatchApplication;
+import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.ship.HelmChart.Manifests;
-import io.pglockwatch.target.PgLockwatchProperties;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,6 +35,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+
+import static io.pglockwatch.ship.HelmChart.at;
+import static io.pglockwatch.ship.HelmChart.map;
+import static io.pglockwatch.ship.HelmChart.maps;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The monitoring assets name only metrics the service really exports: every metric in the PrometheusRule (rendered

@@ -1,0 +1,76 @@
+package io.pglockwatch.api;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import io.pglockwatch.alert.OutboxEntry;
+import io.pglockwatch.detect.DdlFacts;
+import io.pglockwatch.detect.Incident;
+import io.pglockwatch.detect.SessionFacts;
+import io.pglockwatch.detect.TimelinePoint;
+import tools.jackson.databind.JsonNode;
+
+/** The JSON form of an incident; durations in seconds. */
+public record IncidentView(String id, String dedupKey, String target, String kind, String severity, String state,
+		Instant openedAt, Instant escalatedAt, Instant resolvedAt, Instant lastSeenAt, String database, String relation,
+		int queueDepth, int peakQueueDepth, Double peakMaxWaitSeconds, Ddl ddl, Session rootBlocker) {
+
+	public static IncidentView of(Incident i) {
+		return new IncidentView(i.id(), i.dedupKey(), i.target(), i.kind().label(), i.severity().label(),
+				i.state().label(), i.openedAt(), i.escalatedAt(), i.resolvedAt(), i.lastSeenAt(), i.database(),
+				i.relation(), i.queueDepth(), i.peakQueueDepth(), seconds(i.peakMaxWait()), Ddl.of(i.ddl()),
+				Session.of(i.rootBlocker()));
+	}
+
+	public static Double seconds(Duration duration) {
+		return duration == null ? null : duration.toMillis() / 1000.0;
+	}
+
+	public record Ddl(Session session, String mode, String relation, Double waitSeconds) {
+
+		public static Ddl of(DdlFacts ddl) {
+			return ddl == null ? null
+					: new Ddl(Session.of(ddl.session()), ddl.mode().pgName(), ddl.relation(), seconds(ddl.waited()));
+		}
+
+	}
+
+	public record Session(int pid, String gid, Instant backendStart, String state, String applicationName, String user,
+			String clientAddress, String database, Instant xactStart, Double transactionAgeSeconds, Double idleSeconds,
+			String statement, String commandTag) {
+
+		public static Session of(SessionFacts s) {
+			return s == null ? null
+					: new Session(s.pid(), s.preparedGid(), s.backendStart(), s.state(), s.applicationName(), s.user(),
+							s.clientAddress(), s.database(), s.transactionStart(), seconds(s.transactionAge()),
+							seconds(s.idleFor()), s.statement(), s.commandTag());
+		}
+
+	}
+
+	/** One incident with its timeline and the graph at its peak. */
+	public record Detail(IncidentView incident, List<Point> timeline, JsonNode graphAtPeak, List<Alert> alerts) {
+	}
+
+	/** One alert event of the incident and how its delivery went. */
+	public record Alert(long id, String channel, String action, String dedupKey, String state, int attempts,
+			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError) {
+
+		public static Alert of(OutboxEntry e) {
+			return new Alert(e.id(), e.channel().label(), e.action(), e.dedupKey(), e.state().label(), e.attempts(),
+					e.createdAt(), e.sentAt(), e.state() == OutboxEntry.State.PENDING ? e.nextAttemptAt() : null,
+					e.lastStatus(), e.lastError());
+		}
+
+	}
+
+	public record Point(Instant at, int queueDepth, double maxWaitSeconds) {
+
+		public static Point of(TimelinePoint p) {
+			return new Point(p.at(), p.queueDepth(), p.maxWait().toMillis() / 1000.0);
+		}
+
+	}
+
+}

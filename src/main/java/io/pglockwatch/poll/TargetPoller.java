@@ -1,0 +1,229 @@
+package io.pglockwatch.poll;
+
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.lock.LockSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Polls one target. {@link #tick()} runs on the shared scheduler once per interval and never blocks: it
+ * starts a poll on a worker thread unless the previous one is still running (polls of one target never
+ * overlap), fails a poll that outlives its deadline with reason {@code timeout} (aborting its socket), and
+ * after connection failures waits with exponential backoff before the next attempt.
+ */
+final class TargetPoller {
+
+	private static final Logger logger = LoggerFactory.getLogger(TargetPoller.class);
+
+	private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+	private final String name;
+
+	private final PgLockwatchProperties.Poll poll;
+
+	private final TargetConnections connections;
+
+	private final LockSnapshotCollector collector;
+
+	private final TargetStatus status;
+
+	private final List<PollListener> listeners;
+
+	private final ExecutorService workers;
+
+	private final Clock clock;
+
+	private final AtomicReference<Attempt> current = new AtomicReference<>();
+
+	// written when a poll finishes, read by the next tick
+	private volatile long nextAttemptNanos;
+
+	private volatile int connectFailures;
+
+	/** When tick 0 was due; the scheduler runs at a fixed rate, so tick k is due k intervals later. */
+	private final long firstTickNanos;
+
+	/** Ticks so far; only the scheduler thread writes it. */
+	private long ticks;
+
+	/** Ticks that found the previous poll still running, since the last poll started. */
+	private long overruns;
+
+	TargetPoller(String name, PgLockwatchProperties.Poll poll, TargetConnections connections,
+			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, ExecutorService workers,
+			Clock clock, long firstTickNanos) {
+		this.name = name;
+		this.poll = poll;
+		this.connections = connections;
+		this.collector = collector;
+		this.status = status;
+		this.listeners = listeners;
+		this.workers = workers;
+		this.clock = clock;
+		this.firstTickNanos = firstTickNanos;
+	}
+
+	void tick() {
+		long now = System.nanoTime();
+		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
+		Attempt running = this.current.get();
+		if (running != null && !running.workerDone) {
+			this.overruns++;
+			// still on its worker: even after its deadline failed it (say, stuck in a login to a server
+			// that never answers), no second poll of this target starts until it lets go
+			if (!running.finished.get() && now - running.startedNanos >= this.poll.deadlineDuration().toNanos()) {
+				expire(running);
+			}
+			return;
+		}
+		if (now < this.nextAttemptNanos) {
+			return;
+		}
+		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
+		this.overruns = 0;
+		this.current.set(attempt);
+		try {
+			this.workers.execute(() -> run(attempt));
+		}
+		catch (java.util.concurrent.RejectedExecutionException ex) {
+			attempt.finished.set(true); // shutting down
+			attempt.workerDone = true;
+		}
+	}
+
+	private void expire(Attempt attempt) {
+		Duration deadline = this.poll.deadlineDuration();
+		if (attempt.finished.compareAndSet(false, true)) {
+			finish(attempt, null, null, PollFailure.TIMEOUT,
+					"poll still running after the deadline of " + deadline.toMillis() + " ms");
+			Connection connection = attempt.connection;
+			if (connection != null) {
+				// frees the worker now instead of after the socket timeout; the late result is discarded
+				this.workers.execute(() -> abort(connection));
+			}
+		}
+	}
+
+	private void run(Attempt attempt) {
+		attempt.workerStartNanos = System.nanoTime();
+		Connection connection = null;
+		boolean broken = false;
+		try {
+			connection = this.connections.borrow();
+			attempt.connection = connection;
+			if (attempt.finished.get()) {
+				broken = true;
+				return;
+			}
+			LockSnapshot snapshot = this.collector.read(connection);
+			LockWaitGraph graph = LockWaitGraph.of(snapshot);
+			if (attempt.finished.compareAndSet(false, true)) {
+				finish(attempt, snapshot, graph, null, null);
+			}
+		}
+		catch (Exception ex) {
+			broken = true;
+			if (attempt.finished.compareAndSet(false, true)) {
+				finish(attempt, null, null, PollFailure.classify(ex), describe(ex));
+			}
+		}
+		finally {
+			this.connections.release(connection, broken);
+			attempt.workerDone = true;
+		}
+	}
+
+	private void finish(Attempt attempt, LockSnapshot snapshot, LockWaitGraph graph, PollFailure failure,
+			String error) {
+		Duration duration = Duration.ofNanos(System.nanoTime() - attempt.startedNanos);
+		TargetState previous = this.status.get(this.name);
+		TargetState state;
+		if (failure == null) {
+			state = previous.succeeded(attempt.startedAt, duration, snapshot.serverVersionNum(), graph,
+					snapshot.readAllStats() ? null
+							: "role lacks pg_monitor (pg_read_all_stats): other roles' sessions show no state, query, client or timestamps");
+			if (Boolean.FALSE.equals(previous.up())) {
+				logger.info("Target {} is up again (PostgreSQL {})", this.name, state.serverVersion());
+			}
+			this.connectFailures = 0;
+		}
+		else {
+			state = previous.failed(attempt.startedAt, duration, failure, error);
+			if (!failure.equals(previous.failure())) {
+				logger.warn("Target {} poll failed ({}): {}", this.name, failure.label(), error);
+			}
+			if (failure == PollFailure.CONNECT) {
+				this.connections.evictIdle();
+				this.connectFailures++;
+				long backoff = Math.min(MAX_BACKOFF.toNanos(),
+						this.poll.interval().toNanos() << Math.min(10, this.connectFailures - 1));
+				this.nextAttemptNanos = attempt.startedNanos + backoff;
+			}
+		}
+		this.status.set(state);
+		// a poll that never reached a worker (its deadline came first) started as late as the deadline
+		long started = (attempt.workerStartNanos != 0) ? attempt.workerStartNanos : System.nanoTime();
+		PollOutcome outcome = new PollOutcome(this.name, state, duration, snapshot, graph, failure, error,
+				Duration.ofNanos(Math.max(0, started - attempt.dueNanos)), attempt.overruns);
+		for (PollListener listener : this.listeners) {
+			try {
+				listener.onPoll(outcome);
+			}
+			catch (RuntimeException ex) {
+				logger.error("Poll listener {} failed for target {}", listener.getClass().getSimpleName(), this.name, ex);
+			}
+		}
+	}
+
+	private static String describe(Exception ex) {
+		String message = ex.getMessage();
+		return (message == null || message.isBlank()) ? ex.getClass().getSimpleName() : message;
+	}
+
+	private static void abort(Connection connection) {
+		try {
+			connection.abort(Runnable::run);
+		}
+		catch (Exception ex) {
+			TargetConnections.closeQuietly(connection);
+		}
+	}
+
+	/** One poll; {@code finished} is won exactly once, by the poll or by its deadline. */
+	private static final class Attempt {
+
+		final long startedNanos;
+
+		final Instant startedAt;
+
+		final long dueNanos;
+
+		final long overruns;
+
+		volatile long workerStartNanos;
+
+		final AtomicBoolean finished = new AtomicBoolean();
+
+		volatile Connection connection;
+
+		volatile boolean workerDone;
+
+		Attempt(long startedNanos, Instant startedAt, long dueNanos, long overruns) {
+			this.startedNanos = startedNanos;
+			this.startedAt = startedAt;
+			this.dueNanos = dueNanos;
+			this.overruns = overruns;
+		}
+
+	}
+
+}

@@ -1,0 +1,51 @@
+package io.pglockwatch.poll;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import io.pglockwatch.graph.LockWaitGraph;
+
+/**
+ * What is known about one target after its latest poll. Immutable; {@link TargetStatus} swaps it.
+ *
+ * @param up null before the first poll finished, else whether the latest poll succeeded
+ * @param graph the graph of the latest successful poll; stale when {@code up} is false
+ * @param failure why the latest poll failed, else null
+ * @param error the latest failure's message for people, else null
+ * @param privilegeWarning set when the role lacks pg_monitor / pg_read_all_stats, so other users' query
+ * text and client addresses are hidden from the monitor
+ */
+public record TargetState(String name, Boolean up, Instant lastPollAt, Instant lastSuccessAt, Duration lastDuration,
+		int serverVersionNum, LockWaitGraph graph, PollFailure failure, String error, String privilegeWarning) {
+
+	public static TargetState initial(String name) {
+		return new TargetState(name, null, null, null, null, 0, null, null, "not polled yet", null);
+	}
+
+	public boolean isUp() {
+		return Boolean.TRUE.equals(this.up);
+	}
+
+	/** The graph, only while it is fresh (the latest poll succeeded). */
+	public LockWaitGraph freshGraph() {
+		return isUp() ? this.graph : null;
+	}
+
+	/** {@code 18.1}, {@code 14.24}; null before the first successful poll. */
+	public String serverVersion() {
+		if (this.serverVersionNum == 0) {
+			return null;
+		}
+		return (this.serverVersionNum / 10000) + "." + (this.serverVersionNum % 100);
+	}
+
+	TargetState succeeded(Instant at, Duration duration, int versionNum, LockWaitGraph graph, String warning) {
+		return new TargetState(this.name, true, at, at, duration, versionNum, graph, null, null, warning);
+	}
+
+	TargetState failed(Instant at, Duration duration, PollFailure failure, String error) {
+		return new TargetState(this.name, false, at, this.lastSuccessAt, duration, this.serverVersionNum, this.graph,
+				failure, error, this.privilegeWarning);
+	}
+
+}

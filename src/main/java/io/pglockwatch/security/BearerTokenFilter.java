@@ -1,0 +1,86 @@
+package io.pglockwatch.security;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+import io.pglockwatch.poll.PgLockwatchProperties;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Authenticates {@code Authorization: Bearer <token>} on the JSON API against the configured tokens' SHA-256,
+ * compared in constant time. A wrong token is a 401, never a fall-through to other authentication.
+ */
+final class BearerTokenFilter extends OncePerRequestFilter {
+
+	private static final String PREFIX = "Bearer ";
+
+	private final List<PgLockwatchProperties.Security.ApiToken> tokens;
+
+	BearerTokenFilter(List<PgLockwatchProperties.Security.ApiToken> tokens) {
+		this.tokens = tokens;
+	}
+
+	@Override
+	protected boolean shouldNotFilter(HttpServletRequest request) {
+		return !request.getRequestURI().startsWith(request.getContextPath() + "/api/");
+	}
+
+	@Override
+	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+			throws ServletException, IOException {
+		String header = request.getHeader("Authorization");
+		if (header == null || !header.startsWith(PREFIX)) {
+			chain.doFilter(request, response);
+			return;
+		}
+		byte[] presented = sha256(header.substring(PREFIX.length()).trim());
+		PgLockwatchProperties.Security.ApiToken match = null;
+		for (PgLockwatchProperties.Security.ApiToken token : this.tokens) {
+			if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(token.sha256().toLowerCase()))) {
+				match = token;
+			}
+		}
+		if (match == null) {
+			response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
+			response.setContentType("application/problem+json");
+			response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,"
+					+ "\"detail\":\"the bearer token matches none of pglockwatch.security.api-tokens\"}");
+			return;
+		}
+		List<SimpleGrantedAuthority> authorities = (match.role() == PgLockwatchProperties.Security.Role.OPERATOR)
+				? List.of(new SimpleGrantedAuthority("ROLE_VIEWER"), new SimpleGrantedAuthority("ROLE_OPERATOR"))
+				: List.of(new SimpleGrantedAuthority("ROLE_VIEWER"));
+		var authentication = UsernamePasswordAuthenticationToken.authenticated("token:" + match.name(), null, authorities);
+		var context = SecurityContextHolder.createEmptyContext();
+		context.setAuthentication(authentication);
+		SecurityContextHolder.setContext(context);
+		try {
+			chain.doFilter(request, response);
+		}
+		finally {
+			SecurityContextHolder.clearContext();
+		}
+	}
+
+	private static byte[] sha256(String token) {
+		try {
+			return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}

@@ -1,0 +1,226 @@
+package io.pglockwatch.dashboard;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+
+import io.pglockwatch.testsupport.LabService;
+import io.pglockwatch.testsupport.LockScenario;
+import io.pglockwatch.testsupport.PostgresServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's chromium and chromium-driver) against the running service,
+ * login on, and the ALTER TABLE incident staged on a real PostgreSQL. Screenshots go to target/screenshots.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class DashboardBrowserTests {
+
+	static final String CHROMIUM = "/usr/bin/chromium";
+
+	static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+
+	private static final PostgresServer server = PostgresServer.shared();
+
+	private static WebDriver browser;
+
+	private static Path userDataDir;
+
+	@LocalServerPort
+	int port;
+
+	@DynamicPropertySource
+	static void properties(DynamicPropertyRegistry registry) {
+		LabService.register(registry, LabService.properties(server));
+		registry.add("pglockwatch.detection.resolve-after", () -> "2s");
+		registry.add("pglockwatch.security.login-required", () -> "true");
+		registry.add("pglockwatch.security.users[0].name", () -> "sre");
+		registry.add("pglockwatch.security.users[0].password-hash", () -> DashboardControllerTestsHash.HASH);
+		registry.add("pglockwatch.security.users[0].role", () -> "operator");
+	}
+
+	@BeforeAll
+	static void startBrowser() throws Exception {
+		if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
+			throw new IllegalStateException("The dashboard tests need Debian's Chromium and its driver at " + CHROMIUM
+					+ " and " + CHROMEDRIVER + ": apt-get install -y chromium chromium-driver (.ci/run does this)");
+		}
+		userDataDir = Files.createTempDirectory("chromium-profile");
+		ChromeOptions options = new ChromeOptions();
+		options.setBinary(CHROMIUM);
+		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+				"--window-size=1400,1100", "--user-data-dir=" + userDataDir);
+		ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER))
+			.usingAnyFreePort()
+			.build();
+		browser = new ChromeDriver(service, options);
+	}
+
+	@AfterAll
+	static void stopBrowser() {
+		if (browser != null) {
+			browser.quit();
+		}
+	}
+
+	private String url(String path) {
+		return "http://localhost:" + this.port + path;
+	}
+
+	private static void screenshot(String name) throws Exception {
+		Path dir = Path.of("target", "screenshots");
+		Files.createDirectories(dir);
+		File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+		Files.copy(shot.toPath(), dir.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+	}
+
+	private static WebDriverWait waitUpTo(int seconds) {
+		// a page that is still navigating, or an element htmx just swapped, is looked up again on the next try
+		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
+		wait.ignoring(StaleElementReferenceException.class);
+		return wait;
+	}
+
+	/** The page's text; the body found may go stale while a navigation completes, so it is found again. */
+	private static String text() {
+		for (int attempt = 1;; attempt++) {
+			try {
+				return browser.findElement(By.tagName("body")).getText();
+			}
+			catch (StaleElementReferenceException ex) {
+				if (attempt == 5) {
+					throw ex;
+				}
+			}
+		}
+	}
+
+	private int status(String path) throws Exception {
+		return HttpClient.newHttpClient()
+			.send(HttpRequest.newBuilder(URI.create(url(path))).build(), HttpResponse.BodyHandlers.discarding())
+			.statusCode();
+	}
+
+	@Test
+	void anSreSeesTheQueueLiveAndItsIncidentAfterwards() throws Exception {
+		// probes and scrapers need no login; the API does
+		assertThat(status("/actuator/health")).isEqualTo(200);
+		assertThat(status("/actuator/prometheus")).isEqualTo(200);
+		assertThat(status("/api/v1/targets")).isEqualTo(401);
+
+		browser.get(url("/"));
+		browser.manage().deleteAllCookies(); // tests share the browser: start logged out
+		browser.get(url("/"));
+		assertThat(browser.getCurrentUrl()).endsWith("/login");
+		browser.findElement(By.name("username")).sendKeys("sre");
+		browser.findElement(By.name("password")).sendKeys(DashboardControllerTestsHash.PASSWORD);
+		browser.findElement(By.cssSelector("form button[type=submit]")).click();
+		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+		assertThat(text()).doesNotContain("Login is off").contains("sre");
+
+		try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "ui-setup"); Statement s = c.createStatement()) {
+			s.execute("DROP TABLE IF EXISTS ui_users; CREATE TABLE ui_users (id int PRIMARY KEY, name text)");
+		}
+		((JavascriptExecutor) browser).executeScript("window.noFullReload = true;");
+		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "ui")) {
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("ui_users", "ADD COLUMN email text", 12);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
+
+			waitUpTo(15).until((d) -> text().contains("AccessExclusiveLock on public.ui_users: 12 queued"));
+			String page = text();
+			// card roles are drawn in capitals by CSS; the rendered text is what a person reads
+			assertThat(page).containsIgnoringCase("Root blocker")
+				.containsIgnoringCase("Waiting DDL")
+				.contains("pid " + holder.pid(), "idle in transaction", "pid " + ddl.pid(), "and 2 more", "holds lock",
+						"queued behind");
+			assertThat(browser.findElements(By.cssSelector(".arrow.hard"))).isNotEmpty();
+			assertThat(browser.findElements(By.cssSelector("ol.queued li.soft"))).hasSize(10);
+			waitUpTo(10).until((d) -> text().contains("ddl-lock-queue public.ui_users"));
+			screenshot("dashboard-ddl-queue");
+			assertThat(browser.getPageSource().length()).isLessThan(100_000);
+
+			Thread.sleep(2000); // a few more polls, so the incident's timeline has a shape to draw
+			holder.execute("ROLLBACK");
+			waitUpTo(15).until((d) -> text().contains("Nobody waits for a lock."));
+			assertThat(((JavascriptExecutor) browser).executeScript("return window.noFullReload === true;"))
+				.as("updated in place by htmx, no reload")
+				.isEqualTo(true);
+			screenshot("dashboard-queue-drained");
+		}
+
+		browser.get(url("/incidents?kind=ddl-lock-queue"));
+		waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("table.incidents a")).isEmpty());
+		browser.findElements(By.cssSelector("table.incidents a")).get(0).click();
+		waitUpTo(10).until((d) -> text().contains("Timeline"));
+		assertThat(text()).contains("ddl-lock-queue on lab", "public.ui_users", "Graph at peak", "Root blocker");
+		String points = browser.findElement(By.cssSelector("svg polyline.depth")).getAttribute("points");
+		assertThat(points.split(" ")).hasSizeGreaterThan(3);
+		assertThat(browser.getPageSource().length()).isLessThan(100_000);
+		screenshot("incident-page");
+	}
+
+
+	@Test
+	void anOperatorCancelsTheWaitingDdlWithOneConfirmedClick() throws Exception {
+		browser.get(url("/login"));
+		browser.manage().deleteAllCookies();
+		browser.get(url("/login"));
+		browser.findElement(By.name("username")).sendKeys("sre");
+		browser.findElement(By.name("password")).sendKeys(DashboardControllerTestsHash.PASSWORD);
+		browser.findElement(By.cssSelector("form button[type=submit]")).click();
+		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+		try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "ui-setup"); Statement s = c.createStatement()) {
+			s.execute("DROP TABLE IF EXISTS ui_cancel; CREATE TABLE ui_cancel (id int PRIMARY KEY)");
+		}
+		try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, "uicancel")) {
+			LockScenario.DdlQueue staged = scenario.stageDdlQueue("ui_cancel", "ADD COLUMN email text", 4);
+			LockScenario.Session holder = staged.holder();
+			LockScenario.Session ddl = staged.ddl();
+			java.util.concurrent.CompletableFuture<Void> alter = staged.alter();
+			browser.get(url("/"));
+			waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., 'public.ui_cancel')]")).isEmpty());
+			browser.findElement(By.xpath("//a[contains(., 'public.ui_cancel')]")).click();
+			waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("form button.danger")).isEmpty());
+			browser.findElement(By.cssSelector("form button.danger")).click();
+			browser.switchTo().alert().accept(); // the confirmation
+			waitUpTo(10).until((d) -> text().contains("Cancel of pid " + ddl.pid() + ": cancelled"));
+			assertThat(alter).failsWithin(Duration.ofSeconds(5))
+				.withThrowableThat()
+				.withMessageContaining("canceling statement due to user request");
+			scenario.awaitNoWaiters(Duration.ofSeconds(5));
+			assertThat(holder.state()).isEqualTo("idle in transaction");
+			assertThat(text()).contains("operator:sre");
+			screenshot("incident-operator-cancel");
+		}
+	}
+
+}

@@ -1,0 +1,286 @@
+package io.pglockwatch.dashboard;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import io.pglockwatch.alert.AlertOutbox;
+import io.pglockwatch.api.ApiErrors;
+import io.pglockwatch.api.TargetApiController;
+import io.pglockwatch.detect.DdlFacts;
+import io.pglockwatch.detect.Incident;
+import io.pglockwatch.detect.IncidentKind;
+import io.pglockwatch.detect.IncidentState;
+import io.pglockwatch.detect.SessionFacts;
+import io.pglockwatch.detect.Severity;
+import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.graph.SnapshotFixture;
+import io.pglockwatch.incident.IncidentRecorder;
+import io.pglockwatch.incident.IncidentStore;
+import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.TargetStates;
+import io.pglockwatch.poll.TargetStatus;
+import io.pglockwatch.security.SecurityConfiguration;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.test.context.TestPropertySource;
+import org.springframework.test.context.bean.override.mockito.MockitoBean;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.MvcResult;
+
+import static io.pglockwatch.graph.SnapshotFixture.relation;
+import static io.pglockwatch.lock.LockMode.ACCESS_EXCLUSIVE;
+import static io.pglockwatch.lock.LockMode.ACCESS_SHARE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.not;
+import static org.mockito.BDDMockito.given;
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.user;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.header;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+
+/** The pages, with login on as in production. */
+@WebMvcTest({ DashboardController.class, IncidentPageController.class, LoginController.class, TargetApiController.class })
+@Import({ SecurityConfiguration.class, PageModel.class, Format.class, ApiErrors.class,
+		DashboardControllerTests.Config.class })
+@TestPropertySource(properties = { "pglockwatch.security.login-required=true",
+		"pglockwatch.security.users[0].name=sre", "pglockwatch.security.users[0].role=viewer",
+		// bcrypt of PASSWORD
+		"pglockwatch.security.users[0].password-hash=$2a$10$VvsVOkRFFqahodcWaap4suIIMkGEXq/5KdgpJ7zSXLCLenIjMfSz6",
+		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app",
+		// sha256 of "pipeline-token-0123456789abcdef0123456789abcdef"
+		"pglockwatch.security.api-tokens[0].name=deploy", "pglockwatch.security.api-tokens[0].role=viewer",
+		"pglockwatch.security.api-tokens[0].sha256=${test.token.sha256}" })
+class DashboardControllerTests {
+
+	static final String PASSWORD = "correct horse battery staple";
+
+	static final String TOKEN = "pipeline-token-0123456789abcdef0123456789abcdef";
+
+	static {
+		try {
+			System.setProperty("test.token.sha256", java.util.HexFormat.of()
+				.formatHex(java.security.MessageDigest.getInstance("SHA-256")
+					.digest(TOKEN.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+		}
+		catch (java.security.NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
+
+	@Autowired
+	MockMvc mvc;
+
+	@Autowired
+	TargetStatus targets;
+
+	@MockitoBean
+	IncidentStore store;
+
+	@MockitoBean
+	IncidentRecorder recorder;
+
+	@MockitoBean
+	io.pglockwatch.guard.Guard guard;
+
+	@MockitoBean
+	io.pglockwatch.guard.GuardLog guardLog;
+
+	@MockitoBean
+	AlertOutbox alerts;
+
+	@TestConfiguration
+	@EnableConfigurationProperties(PgLockwatchProperties.class)
+	static class Config {
+
+		@Bean
+		TargetStatus targetStatus() {
+			return new TargetStatus(List.of("orders"));
+		}
+
+		@Bean
+		java.time.Clock clock() {
+			return java.time.Clock.systemUTC();
+		}
+
+	}
+
+	private static Incident incident() {
+		SessionFacts ddl = new SessionFacts(4243, T0, "active", "migrate", "deploy", "10.0.0.2", "app", T0,
+				Duration.ofSeconds(50), null, "ALTER TABLE users ADD COLUMN x int", "ALTER TABLE", null);
+		SessionFacts root = new SessionFacts(4242, T0, "idle in transaction", "reporting", "report", "10.0.0.3", "app",
+				T0, Duration.ofSeconds(720), Duration.ofSeconds(700), "SELECT * FROM users", "SELECT", null);
+		return new Incident("inc-1", "orders/ddl-lock-queue/4243@1", "orders", IncidentKind.DDL_LOCK_QUEUE,
+				Severity.WARNING, IncidentState.RESOLVED, T0, null, T0.plusSeconds(60), T0.plusSeconds(50),
+				new DdlFacts(ddl, LockMode.ACCESS_EXCLUSIVE, "public.users", Duration.ofSeconds(42)), root, 0, 37,
+				Duration.ofSeconds(42), "app");
+	}
+
+	@Test
+	void pagesRedirectToLoginAndTheApiAnswers401WithoutLogin() throws Exception {
+		// a browser asks for HTML and is sent to the login form; an API client gets a 401
+		this.mvc.perform(get("/").accept(org.springframework.http.MediaType.TEXT_HTML))
+			.andExpect(status().isFound())
+			.andExpect(header().string("Location", containsString("/login")));
+		this.mvc.perform(get("/incidents").accept(org.springframework.http.MediaType.TEXT_HTML)).andExpect(status().isFound());
+		this.mvc.perform(get("/api/v1/targets")).andExpect(status().isUnauthorized());
+		this.mvc.perform(get("/login")).andExpect(status().isOk()).andExpect(content().string(containsString("Log in")));
+	}
+
+	@Test
+	void loginWithTheConfiguredBcryptUser() throws Exception {
+		this.mvc.perform(post("/login").param("username", "sre").param("password", PASSWORD).with(csrf()))
+			.andExpect(status().isFound())
+			.andExpect(header().string("Location", not(containsString("error"))));
+		this.mvc.perform(post("/login").param("username", "sre").param("password", "wrong").with(csrf()))
+			.andExpect(header().string("Location", containsString("/login?error")));
+		// no CSRF token, no login
+		this.mvc.perform(post("/login").param("username", "sre").param("password", PASSWORD))
+			.andExpect(status().isForbidden());
+	}
+
+	@Test
+	void dashboardShowsTargetsAndNoBannerWhenLoginIsOn() throws Exception {
+		TargetStates.down(this.targets, "orders", "Connection to db:5432 refused");
+		this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("orders")))
+			.andExpect(content().string(containsString("down: connect")))
+			.andExpect(content().string(containsString("Connection to db:5432 refused")))
+			.andExpect(content().string(not(containsString("Login is off"))))
+			.andExpect(content().string(containsString("hx-get=\"/fragments/live?target=orders\"")));
+	}
+
+	@Test
+	void fiveHundredQueuedStayReadableAndTheLivePageSmall() throws Exception {
+		SnapshotFixture fixture = new SnapshotFixture().name(20001, "public", "users")
+			.session(100, "reporting", "idle in transaction")
+			.session(200, "migrate", "active")
+			.holds(100, relation(20001), ACCESS_SHARE)
+			.waits(200, relation(20001), ACCESS_EXCLUSIVE, 90);
+		for (int i = 1; i <= 500; i++) {
+			fixture.session(1000 + i, "api", "active").waits(1000 + i, relation(20001), ACCESS_SHARE, 80 - i * 0.01);
+		}
+		TargetStates.up(this.targets, "orders", fixture.graph());
+		MvcResult page = this.mvc.perform(get("/").with(user("sre").roles("VIEWER"))).andExpect(status().isOk()).andReturn();
+		String html = page.getResponse().getContentAsString();
+		assertThat(html).contains("AccessExclusiveLock", "public.users", "500 queued", "and 490 more", "Root blocker",
+				"idle in transaction", "pid 100", "pid 200");
+		assertThat(html.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).as("page bytes").isLessThan(100_000);
+		String fragment = this.mvc.perform(get("/fragments/live").param("target", "orders").with(user("sre").roles("VIEWER")))
+			.andReturn()
+			.getResponse()
+			.getContentAsString();
+		assertThat(fragment).startsWith("<section id=\"live\"").contains("500 queued").doesNotContain("<html");
+	}
+
+	@Test
+	void aBlockingChainListsItsWaitersWithoutQueuePositions() throws Exception {
+		// a row-lock chain: 20 sessions wait for the transaction of pid 300, no DDL anywhere
+		SnapshotFixture fixture = new SnapshotFixture().session(300, "worker", "idle in transaction")
+			.holds(300, SnapshotFixture.transaction(900), io.pglockwatch.lock.LockMode.EXCLUSIVE);
+		for (int i = 1; i <= 20; i++) {
+			fixture.session(3000 + i, "api", "active")
+				.waits(3000 + i, SnapshotFixture.transaction(900), io.pglockwatch.lock.LockMode.SHARE, 30 - i * 0.01);
+		}
+		TargetStates.up(this.targets, "orders", fixture.graph());
+		String html = this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString();
+		assertThat(html).contains("aria-label=\"blocking chain\"", "aria-label=\"blocked sessions\"", "pid 300",
+				"blocks <strong>20</strong> sessions", "pid 3001", "ShareLock", "and 10 more")
+			.doesNotContain("aria-label=\"queued sessions\"", "class=\"position\"");
+	}
+
+	@Test
+	void unknownTargetIsA404Page() throws Exception {
+		this.mvc.perform(get("/").param("target", "billing").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isNotFound());
+	}
+
+	@Test
+	void badFilterIsA400AndUnknownIncidentA404() throws Exception {
+		this.mvc.perform(get("/incidents").param("state", "closed").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isBadRequest());
+		this.mvc.perform(get("/incidents").param("kind", "deadlock").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isBadRequest());
+		given(this.store.findById("nope")).willReturn(Optional.empty());
+		this.mvc.perform(get("/incidents/nope").with(user("sre").roles("VIEWER"))).andExpect(status().isNotFound());
+	}
+
+	@Test
+	void incidentPageWithTimelineAndMarkdown() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3)),
+				new TimelinePoint(T0.plusSeconds(1), 37, Duration.ofSeconds(4)),
+				new TimelinePoint(T0.plusSeconds(2), 20, Duration.ofSeconds(5))));
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.empty());
+		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		given(this.guard.mode()).willReturn(PgLockwatchProperties.Guard.GuardMode.OFF);
+		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("<polyline class=\"depth\"")))
+			.andExpect(content().string(containsString("public.users")))
+			.andExpect(content().string(containsString("pid 4242")))
+			.andExpect(content().string(containsString("Download Markdown")));
+		this.mvc.perform(get("/incidents/inc-1.md").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(header().string("Content-Type", containsString("text/markdown")))
+			.andExpect(content().string(containsString("# ddl-lock-queue on orders")))
+			.andExpect(content().string(containsString("| 2026-11-23T12:00:01Z | 37 | 4.0 |")));
+	}
+
+	@Test
+	void incidentListFiltersByTargetKindAndState() throws Exception {
+		given(this.store.find(new io.pglockwatch.incident.IncidentQuery(IncidentState.RESOLVED, "orders",
+				IncidentKind.DDL_LOCK_QUEUE, 200))).willReturn(List.of(incident()));
+		this.mvc.perform(get("/incidents").param("target", "orders").param("kind", "ddl-lock-queue")
+			.param("state", "resolved")
+			.with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("/incidents/inc-1")));
+	}
+
+
+	@Test
+	void pipelinesCallTheApiWithABearerToken() throws Exception {
+		this.mvc.perform(get("/api/v1/targets").header("Authorization", "Bearer " + TOKEN)).andExpect(status().isOk());
+		this.mvc.perform(get("/api/v1/targets").header("Authorization", "Bearer wrong-token"))
+			.andExpect(status().isUnauthorized())
+			.andExpect(content().string(containsString("matches none of pglockwatch.security.api-tokens")));
+		this.mvc.perform(get("/api/v1/targets")).andExpect(status().isUnauthorized());
+		// a token is for the API only
+		this.mvc.perform(get("/").header("Authorization", "Bearer " + TOKEN).accept(org.springframework.http.MediaType.TEXT_HTML))
+			.andExpect(status().isFound());
+	}
+
+
+	@Test
+	void onlyAnOperatorWithACsrfTokenMayCancelADdl() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		this.mvc.perform(post("/incidents/inc-1/cancel-ddl").with(user("sre").roles("VIEWER")).with(csrf()))
+			.andExpect(status().isForbidden());
+		this.mvc.perform(post("/incidents/inc-1/cancel-ddl").with(user("boss").roles("VIEWER", "OPERATOR")))
+			.andExpect(status().isForbidden());
+		this.mvc.perform(post("/incidents/inc-1/cancel-ddl").with(user("boss").roles("VIEWER", "OPERATOR")).with(csrf()))
+			.andExpect(status().isFound())
+			.andExpect(header().string("Location", containsString("/incidents/inc-1")));
+	}
+
+}

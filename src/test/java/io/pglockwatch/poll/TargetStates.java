@@ -1,0 +1,22 @@
+package io.pglockwatch.poll;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import io.pglockwatch.graph.LockWaitGraph;
+
+/** Publishes target states for web tests that render a graph without polling a server. */
+public final class TargetStates {
+
+	private TargetStates() {
+	}
+
+	public static void up(TargetStatus status, String target, LockWaitGraph graph) {
+		status.set(TargetState.initial(target).succeeded(Instant.now(), Duration.ofMillis(3), 180001, graph, null));
+	}
+
+	public static void down(TargetStatus status, String target, String error) {
+		status.set(TargetState.initial(target).failed(Instant.now(), Duration.ofSeconds(2), PollFailure.CONNECT, error));
+	}
+
+}
