@@ -1,9 +1,6 @@
 package io.pglockwatch;
 
 import java.io.IOException;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.RecordComponent;
-import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +16,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.sql.QueryTextMode;
+import io.pglockwatch.testsupport.PropertyPaths;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.boot.test.context.SpringBootTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Keeps the documentation in step with the code.
  * <ul>
- * <li>docs/configuration.md documents every property of the {@link PgLockwatchProperties} record tree in a table
+ * <li>docs/configuration.md documents every property of the configuration metadata that spring-boot-configuration-processor generates from the properties records in a table
  * row of its own, with its environment variable and its default. Lists are written
  * {@code pglockwatch.targets[N].name} ({@code PGLOCKWATCH_TARGETS_N_NAME}).</li>
  * <li>docs/metrics.md documents every {@code pglockwatch_} metric family, series name, label and label value that
@@ -87,7 +83,7 @@ class DocsCoverageTests {
 			assertThat(row).as("table rows of " + property + " in " + CONFIGURATION).hasSize(1);
 			assertThat(row.get(0)).as("environment variable of " + property)
 				.contains("`" + environmentVariable(property) + "`");
-			if (defaultValue != null) {
+			if (defaultValue != null && !defaultValue.isEmpty()) {
 				assertThat(row.get(0)).as("default of " + property).contains("`" + defaultValue + "`");
 			}
 		});
@@ -101,56 +97,19 @@ class DocsCoverageTests {
 		}
 	}
 
-	/** Every bindable property path, with its {@code @DefaultValue} (null when it has none), in name order. */
+	/** Every property path from the configuration metadata, with its default (null when it has none), in name order. */
 	static Map<String, String> properties() {
-		Map<String, String> result = new TreeMap<>();
-		walk("pglockwatch", PgLockwatchProperties.class, result);
-		return result;
+		return PropertyPaths.all();
 	}
 
-	private static void walk(String prefix, Class<?> record, Map<String, String> result) {
-		for (RecordComponent component : record.getRecordComponents()) {
-			String path = prefix + "." + kebab(component.getName());
-			Class<?> type = component.getType();
-			if (type.isRecord()) {
-				walk(path, type, result);
-			}
-			else if (List.class.isAssignableFrom(type)) {
-				Class<?> element = elementType(component.getGenericType());
-				if (element != null && element.isRecord()) {
-					walk(path + "[N]", element, result);
-				}
-				else {
-					result.put(path + "[N]", null);
-				}
-			}
-			else {
-				DefaultValue defaultValue = component.getAnnotation(DefaultValue.class);
-				result.put(path, (defaultValue == null || defaultValue.value().length == 0) ? null
-						: String.join(",", defaultValue.value()));
-			}
-		}
-	}
-
-	private static Class<?> elementType(Type type) {
-		if (type instanceof ParameterizedType parameterized
-				&& parameterized.getActualTypeArguments()[0] instanceof Class<?> element) {
-			return element;
-		}
-		return null;
-	}
-
-	static String kebab(String camel) {
-		StringBuilder out = new StringBuilder();
-		for (char c : camel.toCharArray()) {
-			if (Character.isUpperCase(c)) {
-				out.append('-').append(Character.toLowerCase(c));
-			}
-			else {
-				out.append(c);
-			}
-		}
-		return out.toString();
+	@Test
+	void noDocumentedPropertyIsUnknownToTheService() throws IOException {
+		List<String> documented = read(CONFIGURATION).lines()
+			.filter((line) -> line.startsWith("| `pglockwatch."))
+			.map((line) -> firstCell(line).replace("`", ""))
+			.toList();
+		assertThat(documented).isNotEmpty();
+		assertThat(properties().keySet()).containsAll(documented);
 	}
 
 	/**

@@ -4,7 +4,6 @@ import java.time.Clock;
 
 import io.pglockwatch.guard.GuardAlertNote;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.context.annotation.Bean;
@@ -21,16 +20,16 @@ class AlertConfiguration {
 	}
 
 	@Bean
-	AlertSender alertSender(AlertOutbox outbox, PgLockwatchProperties properties, JsonMapper json, Clock clock) {
-		return new AlertSender(outbox, properties.alerts(), json, clock);
+	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock) {
+		return new AlertSender(outbox, alerts, json, clock);
 	}
 
 	@Bean
-	AlertEnqueuer alertEnqueuer(AlertOutbox outbox, IncidentStore incidents, PgLockwatchProperties properties,
+	AlertEnqueuer alertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertProperties alerts,
 			JsonMapper json, AlertSender sender, Clock clock, GuardAlertNote guardNote) {
-		String dashboard = properties.alerts().dashboardUrl();
+		String dashboard = alerts.dashboardUrl();
 		return new AlertEnqueuer(outbox, incidents, new AlertPayloads(json, dashboard == null ? "" : dashboard),
-				properties.alerts(), sender, clock, guardNote::about);
+				alerts, sender, clock, guardNote::about);
 	}
 
 }

@@ -7,7 +7,6 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.incident.IncidentListener;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.poll.PgLockwatchProperties;
 
 /**
  * Turns incident events into outbox entries for every channel that is on. PagerDuty appends a second
@@ -25,7 +24,7 @@ final class AlertEnqueuer implements IncidentListener {
 
 	private final AlertPayloads payloads;
 
-	private final PgLockwatchProperties.Alerts alerts;
+	private final AlertProperties alerts;
 
 	private final AlertSender sender;
 
@@ -42,7 +41,7 @@ final class AlertEnqueuer implements IncidentListener {
 	}
 
 	AlertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertPayloads payloads,
-			PgLockwatchProperties.Alerts alerts, AlertSender sender, Clock clock, GuardNote guard) {
+			AlertProperties alerts, AlertSender sender, Clock clock, GuardNote guard) {
 		this.guard = guard;
 		this.outbox = outbox;
 		this.incidents = incidents;

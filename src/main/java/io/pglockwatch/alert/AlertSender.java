@@ -19,7 +19,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -48,7 +47,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final AlertOutbox outbox;
 
-	private final PgLockwatchProperties.Alerts alerts;
+	private final AlertProperties alerts;
 
 	private final JsonMapper json;
 
@@ -71,7 +70,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private volatile boolean running;
 
-	AlertSender(AlertOutbox outbox, PgLockwatchProperties.Alerts alerts, JsonMapper json, Clock clock) {
+	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock) {
 		this.outbox = outbox;
 		this.alerts = alerts;
 		this.json = json;

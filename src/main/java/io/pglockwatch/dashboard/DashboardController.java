@@ -10,7 +10,7 @@ import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.PollProperties;
 import io.pglockwatch.poll.TargetState;
 import io.pglockwatch.poll.TargetStatus;
 
@@ -34,17 +34,17 @@ class DashboardController {
 
 	private final IncidentStore store;
 
-	private final PgLockwatchProperties properties;
+	private final PollProperties poll;
 
 	private final Guard guard;
 
 	DashboardController(TargetStatus targets, IncidentRecorder incidents, IncidentStore store,
-			PgLockwatchProperties properties, Guard guard) {
+			PollProperties poll, Guard guard) {
 		this.guard = guard;
 		this.targets = targets;
 		this.incidents = incidents;
 		this.store = store;
-		this.properties = properties;
+		this.poll = poll;
 	}
 
 	@GetMapping("/")
@@ -68,7 +68,7 @@ class DashboardController {
 		model.addAttribute("targets",
 				this.targets.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()))).toList());
 		model.addAttribute("selected", selected);
-		model.addAttribute("refreshMillis", this.properties.poll().interval().toMillis());
+		model.addAttribute("refreshMillis", this.poll.interval().toMillis());
 		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected)));
 		model.addAttribute("picture", state.freshGraph() == null ? null : GraphPicture.of(GraphView.of(state.freshGraph())));
 		List<IncidentView> open = this.store.find(new IncidentQuery(IncidentState.OPEN, null, null, 20))

@@ -1,6 +1,6 @@
 package io.pglockwatch.dashboard;
 
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.security.SecurityProperties;
 
 import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.bind.annotation.ModelAttribute;
@@ -9,15 +9,15 @@ import org.springframework.web.bind.annotation.ModelAttribute;
 @ControllerAdvice(assignableTypes = { DashboardController.class, IncidentPageController.class, LoginController.class })
 class PageModel {
 
-	private final PgLockwatchProperties properties;
+	private final SecurityProperties security;
 
-	PageModel(PgLockwatchProperties properties) {
-		this.properties = properties;
+	PageModel(SecurityProperties security) {
+		this.security = security;
 	}
 
 	@ModelAttribute("loginRequired")
 	boolean loginRequired() {
-		return this.properties.security().loginRequired();
+		return this.security.loginRequired();
 	}
 
 }

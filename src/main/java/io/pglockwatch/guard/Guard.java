@@ -23,12 +23,11 @@ import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.RootBlocker;
 import io.pglockwatch.graph.SessionNode;
 import io.pglockwatch.incident.IncidentRecorder;
-import io.pglockwatch.poll.PgLockwatchProperties.Guard.GuardMode;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.poll.PollListener;
 import io.pglockwatch.poll.PollOutcome;
 import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.poll.TargetMonitor;
+import io.pglockwatch.poll.TargetsProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +54,7 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(Guard.class);
 
-	private final PgLockwatchProperties.Guard config;
+	private final GuardProperties config;
 
 	private final IncidentRecorder incidents;
 
@@ -81,12 +80,13 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	private volatile boolean running;
 
-	public Guard(PgLockwatchProperties properties, IncidentRecorder incidents, TargetMonitor monitor, GuardLog log) {
-		this.config = properties.guard();
+	public Guard(GuardProperties config, TargetsProperties targetsConfig, IncidentRecorder incidents,
+			TargetMonitor monitor, GuardLog log) {
+		this.config = config;
 		this.incidents = incidents;
 		this.monitor = monitor;
 		this.log = log;
-		for (PgLockwatchProperties.Target target : properties.targets()) {
+		for (TargetsProperties.Target target : targetsConfig.targets()) {
 			this.targets.put(target.name(), new TargetState());
 		}
 	}

@@ -5,8 +5,6 @@ import java.util.Map;
 
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
-import io.pglockwatch.poll.PgLockwatchProperties.Guard.GuardMode;
-import io.pglockwatch.poll.PgLockwatchProperties;
 
 /**
  * What an alert says about the guard ({@code custom_details.guard}): its mode, what it will do about this incident
@@ -14,11 +12,11 @@ import io.pglockwatch.poll.PgLockwatchProperties;
  */
 public final class GuardAlertNote {
 
-	private final PgLockwatchProperties.Guard config;
+	private final GuardProperties config;
 
 	private final GuardLog log;
 
-	public GuardAlertNote(PgLockwatchProperties.Guard config, GuardLog log) {
+	public GuardAlertNote(GuardProperties config, GuardLog log) {
 		this.config = config;
 		this.log = log;
 	}

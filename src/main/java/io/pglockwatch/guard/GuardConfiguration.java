@@ -1,8 +1,8 @@
 package io.pglockwatch.guard;
 
 import io.pglockwatch.incident.IncidentRecorder;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.poll.TargetMonitor;
+import io.pglockwatch.poll.TargetsProperties;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -18,13 +18,14 @@ class GuardConfiguration {
 	}
 
 	@Bean
-	GuardAlertNote guardAlertNote(PgLockwatchProperties properties, GuardLog log) {
-		return new GuardAlertNote(properties.guard(), log);
+	GuardAlertNote guardAlertNote(GuardProperties guard, GuardLog log) {
+		return new GuardAlertNote(guard, log);
 	}
 
 	@Bean
-	Guard guard(PgLockwatchProperties properties, IncidentRecorder incidents, TargetMonitor monitor, GuardLog log) {
-		return new Guard(properties, incidents, monitor, log);
+	Guard guard(GuardProperties guard, TargetsProperties targets, IncidentRecorder incidents, TargetMonitor monitor,
+			GuardLog log) {
+		return new Guard(guard, targets, incidents, monitor, log);
 	}
 
 }

@@ -2,7 +2,7 @@ package io.pglockwatch.incident;
 
 import java.time.Clock;
 
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.TargetsProperties;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -20,9 +20,10 @@ class IncidentConfiguration {
 	}
 
 	@Bean
-	IncidentRecorder incidentRecorder(IncidentStore store, PgLockwatchProperties properties, JsonMapper json,
+	IncidentRecorder incidentRecorder(IncidentStore store, TargetsProperties targets, DetectionProperties detection,
+			IncidentProperties retention, JsonMapper json,
 			ObjectProvider<IncidentListener> listeners, Clock clock) {
-		return new IncidentRecorder(store, properties, json, listeners, clock);
+		return new IncidentRecorder(store, targets, detection, retention, json, listeners, clock);
 	}
 
 }

@@ -24,9 +24,9 @@ import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentLifecycle;
 import io.pglockwatch.detect.Thresholds;
 import io.pglockwatch.graph.GraphView;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.poll.PollListener;
 import io.pglockwatch.poll.PollOutcome;
+import io.pglockwatch.poll.TargetsProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -49,7 +49,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 
 	private final IncidentStore store;
 
-	private final PgLockwatchProperties properties;
+	private final IncidentProperties retention;
 
 	private final JsonMapper json;
 
@@ -73,18 +73,18 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 
 	private volatile boolean running;
 
-	public IncidentRecorder(IncidentStore store, PgLockwatchProperties properties, JsonMapper json,
-			ObjectProvider<IncidentListener> listeners, Clock clock) {
+	public IncidentRecorder(IncidentStore store, TargetsProperties targets, DetectionProperties detection,
+			IncidentProperties retention, JsonMapper json, ObjectProvider<IncidentListener> listeners, Clock clock) {
 		this.store = store;
-		this.properties = properties;
+		this.retention = retention;
 		this.json = json;
 		this.listeners = listeners;
 		this.clock = clock;
 		List<Incident> restored = store.findActive();
-		for (PgLockwatchProperties.Target target : properties.targets()) {
+		for (TargetsProperties.Target target : targets.targets()) {
 			this.lifecycles.put(target.name(),
 					new IncidentLifecycle(target.name(), restored, () -> UUID.randomUUID().toString()));
-			this.thresholds.put(target.name(), properties.detection().thresholds(target.detection()));
+			this.thresholds.put(target.name(), detection.thresholds(target.detection()));
 			Map<IncidentKind, AtomicInteger> counts = new EnumMap<>(IncidentKind.class);
 			for (IncidentKind kind : IncidentKind.values()) {
 				counts.put(kind, new AtomicInteger());
@@ -217,7 +217,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 
 	private void prune() {
 		try {
-			PgLockwatchProperties.Incidents retention = this.properties.incidents();
+			IncidentProperties retention = this.retention;
 			int deleted = this.store.prune(this.clock.instant().minus(retention.maxAge()), retention.maxCount());
 			if (deleted > 0) {
 				logger.info("Pruned {} resolved incident(s) from the history", deleted);
@@ -261,7 +261,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 
 	@Override
 	public void start() {
-		long every = this.properties.incidents().pruneInterval().toMillis();
+		long every = this.retention.pruneInterval().toMillis();
 		this.writer.scheduleWithFixedDelay(this::prune, 0, every, TimeUnit.MILLISECONDS);
 		this.running = true;
 	}

@@ -32,9 +32,9 @@ public final class TargetConnections implements DatabaseConnector, AutoCloseable
 	private static final java.util.regex.Pattern URL = java.util.regex.Pattern
 		.compile("(jdbc:postgresql://[^/?#]+/)([^?#]+)(.*)");
 
-	private final PgLockwatchProperties.Target target;
+	private final TargetsProperties.Target target;
 
-	private final PgLockwatchProperties.Poll poll;
+	private final PollProperties poll;
 
 	private final Driver driver = new Driver();
 
@@ -42,7 +42,7 @@ public final class TargetConnections implements DatabaseConnector, AutoCloseable
 
 	private boolean closed;
 
-	public TargetConnections(PgLockwatchProperties.Target target, PgLockwatchProperties.Poll poll) {
+	public TargetConnections(TargetsProperties.Target target, PollProperties poll) {
 		this.target = target;
 		this.poll = poll;
 	}

@@ -26,7 +26,9 @@ public final class TargetMonitor implements SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(TargetMonitor.class);
 
-	private final PgLockwatchProperties properties;
+	private final TargetsProperties targets;
+
+	private final PollProperties poll;
 
 	private final TargetStatus status;
 
@@ -44,9 +46,10 @@ public final class TargetMonitor implements SmartLifecycle {
 
 	private volatile boolean running;
 
-	public TargetMonitor(PgLockwatchProperties properties, TargetStatus status, ObjectProvider<PollListener> listeners,
+	public TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status, ObjectProvider<PollListener> listeners,
 			Clock clock) {
-		this.properties = properties;
+		this.targets = targets;
+		this.poll = poll;
 		this.status = status;
 		this.listeners = listeners;
 		this.clock = clock;
@@ -67,15 +70,15 @@ public final class TargetMonitor implements SmartLifecycle {
 		this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("pglockwatch-scheduler"));
 		this.workers = Executors.newCachedThreadPool(threads("pglockwatch-poll"));
 		List<PollListener> listenerList = this.listeners.orderedStream().toList();
-		PgLockwatchProperties.Poll poll = this.properties.poll();
-		List<PgLockwatchProperties.Target> targets = this.properties.targets();
+		PollProperties poll = this.poll;
+		List<TargetsProperties.Target> targets = this.targets.targets();
 		long intervalMillis = poll.interval().toMillis();
 		long base = System.nanoTime();
 		for (int i = 0; i < targets.size(); i++) {
-			PgLockwatchProperties.Target target = targets.get(i);
+			TargetsProperties.Target target = targets.get(i);
 			TargetConnections targetConnections = new TargetConnections(target, poll);
 			this.connections.add(targetConnections);
-			LockSnapshotCollector collector = new LockSnapshotCollector(target.name(), this.properties.queryText(),
+			LockSnapshotCollector collector = new LockSnapshotCollector(target.name(), this.targets.queryText(),
 					new RelationNameResolver(targetConnections, this.clock));
 			long offset = intervalMillis * i / targets.size();
 			TargetPoller poller = new TargetPoller(target.name(), poll, targetConnections, collector, this.status,
@@ -86,7 +89,7 @@ public final class TargetMonitor implements SmartLifecycle {
 		}
 		this.running = true;
 		logger.info("Watching {} target(s) every {} ms: {}", targets.size(), intervalMillis,
-				targets.stream().map(PgLockwatchProperties.Target::name).toList());
+				targets.stream().map(TargetsProperties.Target::name).toList());
 	}
 
 	@Override

@@ -28,7 +28,7 @@ final class TargetPoller {
 
 	private final String name;
 
-	private final PgLockwatchProperties.Poll poll;
+	private final PollProperties poll;
 
 	private final TargetConnections connections;
 
@@ -58,7 +58,7 @@ final class TargetPoller {
 	/** Ticks that found the previous poll still running, since the last poll started. */
 	private long overruns;
 
-	TargetPoller(String name, PgLockwatchProperties.Poll poll, TargetConnections connections,
+	TargetPoller(String name, PollProperties poll, TargetConnections connections,
 			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, ExecutorService workers,
 			Clock clock, long firstTickNanos) {
 		this.name = name;

@@ -1,7 +1,7 @@
 package io.pglockwatch.preflight;
 
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.poll.TargetMonitor;
+import io.pglockwatch.poll.TargetsProperties;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -11,8 +11,8 @@ import org.springframework.context.annotation.Configuration;
 class PreflightConfiguration {
 
 	@Bean
-	PreflightService preflightService(TargetMonitor monitor, PgLockwatchProperties properties) {
-		return new PreflightService(monitor::connections, properties.queryText());
+	PreflightService preflightService(TargetMonitor monitor, TargetsProperties targets) {
+		return new PreflightService(monitor::connections, targets.queryText());
 	}
 
 }

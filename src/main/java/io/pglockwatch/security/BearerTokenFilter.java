@@ -7,7 +7,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
-import io.pglockwatch.poll.PgLockwatchProperties;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -26,9 +25,9 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
 	private static final String PREFIX = "Bearer ";
 
-	private final List<PgLockwatchProperties.Security.ApiToken> tokens;
+	private final List<SecurityProperties.ApiToken> tokens;
 
-	BearerTokenFilter(List<PgLockwatchProperties.Security.ApiToken> tokens) {
+	BearerTokenFilter(List<SecurityProperties.ApiToken> tokens) {
 		this.tokens = tokens;
 	}
 
@@ -46,8 +45,8 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 			return;
 		}
 		byte[] presented = sha256(header.substring(PREFIX.length()).trim());
-		PgLockwatchProperties.Security.ApiToken match = null;
-		for (PgLockwatchProperties.Security.ApiToken token : this.tokens) {
+		SecurityProperties.ApiToken match = null;
+		for (SecurityProperties.ApiToken token : this.tokens) {
 			if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(token.sha256().toLowerCase()))) {
 				match = token;
 			}
@@ -59,7 +58,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 					+ "\"detail\":\"the bearer token matches none of pglockwatch.security.api-tokens\"}");
 			return;
 		}
-		List<SimpleGrantedAuthority> authorities = (match.role() == PgLockwatchProperties.Security.Role.OPERATOR)
+		List<SimpleGrantedAuthority> authorities = (match.role() == SecurityProperties.Role.OPERATOR)
 				? List.of(new SimpleGrantedAuthority("ROLE_VIEWER"), new SimpleGrantedAuthority("ROLE_OPERATOR"))
 				: List.of(new SimpleGrantedAuthority("ROLE_VIEWER"));
 		var authentication = UsernamePasswordAuthenticationToken.authenticated("token:" + match.name(), null, authorities);

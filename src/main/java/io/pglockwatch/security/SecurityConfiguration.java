@@ -2,8 +2,6 @@ package io.pglockwatch.security;
 
 import java.util.List;
 
-import io.pglockwatch.poll.PgLockwatchProperties;
-
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpStatus;
@@ -39,13 +37,12 @@ public class SecurityConfiguration {
 	}
 
 	@Bean
-	UserDetailsService users(PgLockwatchProperties properties) {
-		List<UserDetails> users = properties.security()
-			.users()
+	UserDetailsService users(SecurityProperties security) {
+		List<UserDetails> users = security.users()
 			.stream()
 			.map((u) -> User.withUsername(u.name())
 				.password(u.passwordHash())
-				.roles(u.role() == PgLockwatchProperties.Security.Role.OPERATOR ? new String[] { VIEWER, OPERATOR }
+				.roles(u.role() == SecurityProperties.Role.OPERATOR ? new String[] { VIEWER, OPERATOR }
 						: new String[] { VIEWER })
 				.build())
 			.toList();
@@ -53,13 +50,13 @@ public class SecurityConfiguration {
 	}
 
 	@Bean
-	SecurityFilterChain securityFilterChain(HttpSecurity http, PgLockwatchProperties properties) throws Exception {
+	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security) throws Exception {
 		RequestMatcher api = (request) -> request.getRequestURI().startsWith(request.getContextPath() + "/api/");
 		http.authorizeHttpRequests((requests) -> {
 			requests.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus", "/login",
 					"/webjars/**", "/css/**", "/favicon.ico", "/error")
 				.permitAll();
-			if (properties.security().loginRequired()) {
+			if (security.loginRequired()) {
 				requests.requestMatchers(org.springframework.http.HttpMethod.POST, "/incidents/**").hasRole(OPERATOR);
 				requests.anyRequest().hasRole(VIEWER);
 			}
@@ -67,7 +64,7 @@ public class SecurityConfiguration {
 				requests.anyRequest().permitAll();
 			}
 		});
-		http.addFilterBefore(new BearerTokenFilter(properties.security().apiTokens()),
+		http.addFilterBefore(new BearerTokenFilter(security.apiTokens()),
 				org.springframework.security.web.authentication.www.BasicAuthenticationFilter.class);
 		http.formLogin((form) -> form.loginPage("/login").permitAll());
 		http.httpBasic(Customizer.withDefaults());

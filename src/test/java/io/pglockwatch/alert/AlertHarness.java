@@ -30,7 +30,6 @@ import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.lock.LockMode;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import org.flywaydb.core.Flyway;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -63,7 +62,7 @@ final class AlertHarness implements AutoCloseable {
 
 	final Settings settings;
 
-	final PgLockwatchProperties.Alerts alerts;
+	final AlertProperties alerts;
 
 	final HikariDataSource dataSource;
 
@@ -226,11 +225,11 @@ final class AlertHarness implements AutoCloseable {
 			return new Settings(this.routingKey, this.pagerDutyUrl, this.webhookUrl, this.maxEventsPerMinute, url);
 		}
 
-		PgLockwatchProperties.Alerts alerts() {
-			return new PgLockwatchProperties.Alerts(
-					new PgLockwatchProperties.Alerts.PagerDuty(this.routingKey, this.pagerDutyUrl),
-					new PgLockwatchProperties.Alerts.Webhook(this.webhookUrl), DASHBOARD_URL,
-					new PgLockwatchProperties.Alerts.Delivery(REQUEST_TIMEOUT, INITIAL_BACKOFF, MAX_BACKOFF,
+		AlertProperties alerts() {
+			return new AlertProperties(
+					new AlertProperties.PagerDuty(this.routingKey, this.pagerDutyUrl),
+					new AlertProperties.Webhook(this.webhookUrl), DASHBOARD_URL,
+					new AlertProperties.Delivery(REQUEST_TIMEOUT, INITIAL_BACKOFF, MAX_BACKOFF,
 							RATE_LIMITED_BACKOFF, this.maxEventsPerMinute));
 		}
 

@@ -3,14 +3,14 @@ package io.pglockwatch.alert;
 import java.time.Duration;
 import java.util.Arrays;
 
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.ConfigDataApplicationContextInitializer;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.Import;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +29,7 @@ class AlertPropertiesTests {
 		.withUserConfiguration(Config.class)
 		.withPropertyValues(ONE_TARGET);
 
-	@EnableConfigurationProperties(PgLockwatchProperties.class)
+	@Import(AllProperties.class)
 	static class Config {
 
 	}
@@ -92,7 +92,7 @@ class AlertPropertiesTests {
 	void alertsAreOffByDefaultAndNeedNoDashboard() {
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
-			PgLockwatchProperties.Alerts alerts = context.getBean(PgLockwatchProperties.class).alerts();
+			AlertProperties alerts = context.getBean(AlertProperties.class);
 			assertThat(alerts.pagerduty().enabled()).isFalse();
 			assertThat(alerts.webhook().enabled()).isFalse();
 			assertThat(alerts.pagerduty().url()).isEqualTo("https://events.pagerduty.com/v2/enqueue");
@@ -112,11 +112,11 @@ class AlertPropertiesTests {
 					"pglockwatch.alerts.delivery.max-events-per-minute=60")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				PgLockwatchProperties properties = context.getBean(PgLockwatchProperties.class);
-				assertThat(properties.alerts().pagerduty().enabled()).isTrue();
-				assertThat(properties.alerts().pagerduty().routingKey()).isEqualTo(KEY);
-				assertThat(properties.alerts().delivery().maxEventsPerMinute()).isEqualTo(60);
-				assertThat(properties.toString()).doesNotContain(KEY);
+				AlertProperties alerts = context.getBean(AlertProperties.class);
+				assertThat(alerts.pagerduty().enabled()).isTrue();
+				assertThat(alerts.pagerduty().routingKey()).isEqualTo(KEY);
+				assertThat(alerts.delivery().maxEventsPerMinute()).isEqualTo(60);
+				assertThat(alerts.toString()).doesNotContain(KEY);
 			});
 	}
 

@@ -18,12 +18,14 @@ import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.security.SecurityConfiguration;
+import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 
@@ -35,8 +37,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 @WebMvcTest({ IncidentApiController.class, TargetApiController.class, AlertApiController.class })
-@org.springframework.context.annotation.Import(SecurityConfiguration.class)
-@org.springframework.boot.context.properties.EnableConfigurationProperties(io.pglockwatch.poll.PgLockwatchProperties.class)
+@Import({ SecurityConfiguration.class, AllProperties.class })
 @org.springframework.test.context.TestPropertySource(properties = { "pglockwatch.security.login-required=false",
 		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
 class IncidentApiControllerTests {

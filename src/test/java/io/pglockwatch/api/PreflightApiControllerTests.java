@@ -9,6 +9,7 @@ import io.pglockwatch.preflight.PreflightService;
 import io.pglockwatch.security.SecurityConfiguration;
 import io.pglockwatch.sql.StatementLockModes.Classification;
 import io.pglockwatch.sql.StatementLockModes;
+import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
 import org.mockito.ArgumentCaptor;
 import org.mockito.Mockito;
@@ -17,6 +18,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.ResultActions;
@@ -33,8 +35,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 @WebMvcTest(PreflightApiController.class)
-@org.springframework.context.annotation.Import(SecurityConfiguration.class)
-@org.springframework.boot.context.properties.EnableConfigurationProperties(io.pglockwatch.poll.PgLockwatchProperties.class)
+@Import({ SecurityConfiguration.class, AllProperties.class })
 @org.springframework.test.context.TestPropertySource(properties = { "pglockwatch.security.login-required=false",
 		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
 class PreflightApiControllerTests {

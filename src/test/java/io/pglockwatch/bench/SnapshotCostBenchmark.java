@@ -19,9 +19,10 @@ import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.WaitEdge;
 import io.pglockwatch.lock.LockSnapshot;
 import io.pglockwatch.poll.LockSnapshotCollector;
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.PollProperties;
 import io.pglockwatch.poll.RelationNameResolver;
 import io.pglockwatch.poll.TargetConnections;
+import io.pglockwatch.poll.TargetsProperties;
 import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -98,9 +99,9 @@ public final class SnapshotCostBenchmark {
 				s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
 			}
 			List<Result> results = new ArrayList<>();
-			PgLockwatchProperties.Target target = new PgLockwatchProperties.Target("bench", server.jdbcUrl(database),
+			TargetsProperties.Target target = new TargetsProperties.Target("bench", server.jdbcUrl(database),
 					server.superuser(), server.password(), null);
-			PgLockwatchProperties.Poll poll = new PgLockwatchProperties.Poll(Duration.ofSeconds(1), Duration.ofSeconds(30),
+			PollProperties poll = new PollProperties(Duration.ofSeconds(1), Duration.ofSeconds(30),
 					Duration.ofSeconds(5), 2, Duration.ofSeconds(30));
 			try (LockScenario scenario = new LockScenario(server, database, "cost");
 					TargetConnections connections = new TargetConnections(target, poll)) {

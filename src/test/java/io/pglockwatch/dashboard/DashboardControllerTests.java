@@ -16,13 +16,14 @@ import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.graph.SnapshotFixture;
+import io.pglockwatch.guard.GuardMode;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.lock.LockMode;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.poll.TargetStates;
 import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.security.SecurityConfiguration;
+import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -104,7 +105,7 @@ class DashboardControllerTests {
 	AlertOutbox alerts;
 
 	@TestConfiguration
-	@EnableConfigurationProperties(PgLockwatchProperties.class)
+	@Import(AllProperties.class)
 	static class Config {
 
 		@Bean
@@ -232,7 +233,7 @@ class DashboardControllerTests {
 				new TimelinePoint(T0.plusSeconds(2), 20, Duration.ofSeconds(5))));
 		given(this.store.peakGraph("inc-1")).willReturn(Optional.empty());
 		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
-		given(this.guard.mode()).willReturn(PgLockwatchProperties.Guard.GuardMode.OFF);
+		given(this.guard.mode()).willReturn(GuardMode.OFF);
 		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
 			.andExpect(status().isOk())
 			.andExpect(content().string(containsString("<polyline class=\"depth\"")))

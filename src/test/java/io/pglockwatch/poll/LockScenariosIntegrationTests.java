@@ -72,9 +72,9 @@ class LockScenariosIntegrationTests {
 	}
 
 	static TargetConnections connections(PostgresServer server, String database) {
-		PgLockwatchProperties.Target target = new PgLockwatchProperties.Target("lab", server.jdbcUrl(database),
+		TargetsProperties.Target target = new TargetsProperties.Target("lab", server.jdbcUrl(database),
 				server.superuser(), server.password(), null);
-		PgLockwatchProperties.Poll poll = new PgLockwatchProperties.Poll(Duration.ofSeconds(1), Duration.ofSeconds(2),
+		PollProperties poll = new PollProperties(Duration.ofSeconds(1), Duration.ofSeconds(2),
 				Duration.ofMillis(100), 2, Duration.ofSeconds(5));
 		return new TargetConnections(target, poll);
 	}
@@ -366,9 +366,9 @@ class LockScenariosIntegrationTests {
 	@Test
 	void aRoleWithoutPgMonitorStillSeesEverySessionAndEdge() throws Exception {
 		this.server.createRole("plainwatcher", "plain-pw");
-		PgLockwatchProperties.Target target = new PgLockwatchProperties.Target("lab",
+		TargetsProperties.Target target = new TargetsProperties.Target("lab",
 				this.server.jdbcUrl(PostgresServer.DEFAULT_DATABASE), "plainwatcher", "plain-pw", null);
-		try (TargetConnections plain = new TargetConnections(target, new PgLockwatchProperties.Poll(Duration.ofSeconds(1),
+		try (TargetConnections plain = new TargetConnections(target, new PollProperties(Duration.ofSeconds(1),
 				Duration.ofSeconds(2), Duration.ofMillis(100), 2, Duration.ofSeconds(5)))) {
 			LockSnapshotCollector unprivileged = new LockSnapshotCollector("lab", QueryTextMode.REDACTED,
 					new RelationNameResolver(plain, Clock.systemUTC()));

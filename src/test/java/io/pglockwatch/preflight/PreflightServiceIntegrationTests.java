@@ -6,8 +6,9 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import io.pglockwatch.lock.LockMode;
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.poll.PollProperties;
 import io.pglockwatch.poll.TargetConnections;
+import io.pglockwatch.poll.TargetsProperties;
 import io.pglockwatch.preflight.PreflightResult.Conflict;
 import io.pglockwatch.preflight.PreflightResult.RelationCheck;
 import io.pglockwatch.sql.QueryTextMode;
@@ -29,7 +30,7 @@ class PreflightServiceIntegrationTests {
 
 	private static final PostgresServer server = PostgresServer.shared();
 
-	private static final PgLockwatchProperties.Poll POLL = new PgLockwatchProperties.Poll(Duration.ofSeconds(1),
+	private static final PollProperties POLL = new PollProperties(Duration.ofSeconds(1),
 			Duration.ofSeconds(2), Duration.ofMillis(100), 2, Duration.ofSeconds(5));
 
 	private static TargetConnections lab;
@@ -57,8 +58,8 @@ class PreflightServiceIntegrationTests {
 		lab.close();
 	}
 
-	private static PgLockwatchProperties.Target target(int port) {
-		return new PgLockwatchProperties.Target("lab",
+	private static TargetsProperties.Target target(int port) {
+		return new TargetsProperties.Target("lab",
 				"jdbc:postgresql://" + server.host() + ":" + port + "/" + PostgresServer.DEFAULT_DATABASE, server.superuser(),
 				server.password(), null);
 	}

@@ -22,8 +22,8 @@ import java.util.stream.Stream;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
-import io.pglockwatch.poll.PgLockwatchProperties;
 import io.pglockwatch.ship.HelmChart.Manifests;
+import io.pglockwatch.testsupport.PropertyPaths;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -426,7 +426,7 @@ class HelmChartTests {
 	@Test
 	void valuesConfigIsEverySettingWithTheServicesDefault() throws IOException {
 		Map<String, String> expected = new TreeMap<>();
-		properties("", PgLockwatchProperties.class, expected);
+		PropertyPaths.all().forEach((path, value) -> expected.put(path.substring("pglockwatch.".length()), value));
 		expected.keySet().removeIf((p) -> p.contains("[N]") || p.equals("alerts.pagerduty.routing-key"));
 		Map<String, String> actual = new TreeMap<>();
 		walk("", HelmChart.map(HelmChart.loadYaml(HelmChart.DIR.resolve("values.yaml")), "config"),
@@ -441,33 +441,6 @@ class HelmChartTests {
 		assertThat(env).containsKey(name);
 		Map<String, Object> ref = map(env.get(name), "valueFrom", "secretKeyRef");
 		return ref.get("name") + "/" + ref.get("key");
-	}
-
-	/** Every property path under pglockwatch (kebab case, lists as [N]) with its @DefaultValue, null without one. */
-	private static void properties(String prefix, Class<?> type, Map<String, String> out) {
-		RecordComponent[] components = type.getRecordComponents();
-		Parameter[] parameters = canonicalConstructor(type).getParameters();
-		for (int i = 0; i < components.length; i++) {
-			RecordComponent component = components[i];
-			String path = prefix + kebab(component.getName());
-			if (component.getType().isRecord()) {
-				properties(path + ".", component.getType(), out);
-			}
-			else if (List.class.isAssignableFrom(component.getType())) {
-				if (component.getGenericType() instanceof ParameterizedType p && p.getActualTypeArguments()[0] instanceof Class<?> c
-						&& c.isRecord()) {
-					properties(path + "[N].", c, out);
-				}
-				else {
-					out.put(path + "[N]", null);
-				}
-			}
-			else {
-				// @DefaultValue targets parameters: it sits on the canonical constructor's, not on the component
-				DefaultValue d = parameters[i].getAnnotation(DefaultValue.class);
-				out.put(path, (d == null || d.value().length == 0) ? null : String.join(",", d.value()));
-			}
-		}
 	}
 
 	private static Constructor<?> canonicalConstructor(Class<?> record) {

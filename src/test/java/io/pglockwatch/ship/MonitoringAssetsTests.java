@@ -23,7 +23,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.pglockwatch.PgLockwatchApplication;
-import io.pglockwatch.poll.PgLockwatchProperties;
+import io.pglockwatch.alert.AlertProperties;
+import io.pglockwatch.poll.TargetsProperties;
+import io.pglockwatch.security.SecurityProperties;
 import io.pglockwatch.ship.HelmChart.Manifests;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
@@ -120,15 +122,17 @@ class MonitoringAssetsTests {
 
 	@Test
 	void theChartsConfigurationBindsWithItsSecretsFromTheEnvironment() {
-		PgLockwatchProperties properties = app.getBean(PgLockwatchProperties.class);
-		assertThat(properties.targets()).hasSize(1);
-		assertThat(properties.targets().get(0).name()).isEqualTo("orders");
-		assertThat(properties.targets().get(0).password()).isEqualTo(TARGET_PASSWORD);
-		assertThat(properties.security().loginRequired()).isTrue();
-		assertThat(properties.security().users()).singleElement()
+		TargetsProperties targets = app.getBean(TargetsProperties.class);
+		assertThat(targets.targets()).hasSize(1);
+		assertThat(targets.targets().get(0).name()).isEqualTo("orders");
+		assertThat(targets.targets().get(0).password()).isEqualTo(TARGET_PASSWORD);
+		SecurityProperties security = app.getBean(SecurityProperties.class);
+		assertThat(security.loginRequired()).isTrue();
+		assertThat(security.users()).singleElement()
 			.satisfies((u) -> assertThat(u.passwordHash()).startsWith("$2a$10$"));
-		assertThat(properties.alerts().pagerduty().enabled()).isTrue();
-		assertThat(properties.alerts().dashboardUrl()).isEqualTo("https://pglockwatch.example.com");
+		AlertProperties alerts = app.getBean(AlertProperties.class);
+		assertThat(alerts.pagerduty().enabled()).isTrue();
+		assertThat(alerts.dashboardUrl()).isEqualTo("https://pglockwatch.example.com");
 	}
 
 	@Test

@@ -3,19 +3,21 @@ package io.pglockwatch.poll;
 import java.time.Duration;
 import java.util.Map;
 
+import io.pglockwatch.security.SecurityProperties;
 import io.pglockwatch.sql.QueryTextMode;
+import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Configuration binds strictly: every bad case stops startup with a message naming the property. */
-class PgLockwatchPropertiesTests {
+class PropertiesBindingTests {
 
 	private static final String[] ONE_TARGET = { "pglockwatch.targets[0].name=orders",
 			"pglockwatch.targets[0].url=jdbc:postgresql://db.example:5432/app", "pglockwatch.security.login-required=false" };
@@ -26,7 +28,7 @@ class PgLockwatchPropertiesTests {
 		.withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
 		.withUserConfiguration(Config.class);
 
-	@EnableConfigurationProperties(PgLockwatchProperties.class)
+	@Import(AllProperties.class)
 	static class Config {
 
 	}
@@ -50,11 +52,12 @@ class PgLockwatchPropertiesTests {
 	void defaultsFromTheSpec() {
 		this.runner.withPropertyValues(ONE_TARGET).run((context) -> {
 			assertThat(context).hasNotFailed();
-			PgLockwatchProperties properties = context.getBean(PgLockwatchProperties.class);
-			assertThat(properties.poll().interval()).isEqualTo(Duration.ofSeconds(1));
-			assertThat(properties.poll().statementTimeout()).isEqualTo(Duration.ofSeconds(2));
-			assertThat(properties.poll().lockTimeout()).isEqualTo(Duration.ofMillis(100));
-			assertThat(properties.poll().deadline()).isEqualTo(2);
+			PollProperties poll = context.getBean(PollProperties.class);
+			assertThat(poll.interval()).isEqualTo(Duration.ofSeconds(1));
+			assertThat(poll.statementTimeout()).isEqualTo(Duration.ofSeconds(2));
+			assertThat(poll.lockTimeout()).isEqualTo(Duration.ofMillis(100));
+			assertThat(poll.deadline()).isEqualTo(2);
+			TargetsProperties properties = context.getBean(TargetsProperties.class);
 			assertThat(properties.queryText()).isEqualTo(QueryTextMode.REDACTED);
 			assertThat(properties.targets()).singleElement().satisfies((t) -> assertThat(t.name()).isEqualTo("orders"));
 		});
@@ -70,8 +73,8 @@ class PgLockwatchPropertiesTests {
 							"PGLOCKWATCH_POLL_INTERVAL", "2s", "PGLOCKWATCH_SECURITY_LOGIN_REQUIRED", "false"))))
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				PgLockwatchProperties properties = context.getBean(PgLockwatchProperties.class);
-				assertThat(properties.poll().interval()).isEqualTo(Duration.ofSeconds(2));
+				assertThat(context.getBean(PollProperties.class).interval()).isEqualTo(Duration.ofSeconds(2));
+				TargetsProperties properties = context.getBean(TargetsProperties.class);
 				assertThat(properties.targets().get(0).password()).isEqualTo("s3cret");
 				assertThat(properties.targets().get(0).toString()).doesNotContain("s3cret");
 			});
@@ -144,6 +147,23 @@ class PgLockwatchPropertiesTests {
 	}
 
 	@Test
+	void unknownSectionIsRejected() {
+		assertFailure("Unknown property pglockwatch.gaurd.mode", concat(ONE_TARGET, "pglockwatch.gaurd.mode=enforce"));
+		assertFailure("Unknown property pglockwatch.nosuch", concat(ONE_TARGET, "pglockwatch.nosuch=1"));
+	}
+
+	@Test
+	void unknownSectionInTheEnvironmentIsIgnored() {
+		this.runner.withInitializer((context) -> context.getEnvironment()
+			.getPropertySources()
+			.addFirst(new SystemEnvironmentPropertySource("systemEnvironment",
+					Map.of("PGLOCKWATCH_TARGETS_0_NAME", "orders", "PGLOCKWATCH_TARGETS_0_URL",
+							"jdbc:postgresql://db:5432/app", "PGLOCKWATCH_SECURITY_LOGIN_REQUIRED", "false",
+							"PGLOCKWATCH_UNRELATED", "x"))))
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
 	void badQueryTextMode() {
 		assertFailure("pglockwatch.query-text", concat(ONE_TARGET, "pglockwatch.query-text=partial"));
 	}
@@ -181,9 +201,9 @@ class PgLockwatchPropertiesTests {
 				"pglockwatch.security.users[0].role=operator"))
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				PgLockwatchProperties.Security security = context.getBean(PgLockwatchProperties.class).security();
+				SecurityProperties security = context.getBean(SecurityProperties.class);
 				assertThat(security.users()).singleElement()
-					.satisfies((u) -> assertThat(u.role()).isEqualTo(PgLockwatchProperties.Security.Role.OPERATOR));
+					.satisfies((u) -> assertThat(u.role()).isEqualTo(SecurityProperties.Role.OPERATOR));
 				assertThat(security.users().get(0).toString()).doesNotContain(HASH);
 			});
 	}
