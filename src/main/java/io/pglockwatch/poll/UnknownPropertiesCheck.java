@@ -6,11 +6,14 @@ import java.util.TreeSet;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.context.ApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.PropertySource;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 /**
@@ -45,12 +48,16 @@ public final class UnknownPropertiesCheck implements InitializingBean {
 			iterable.stream().filter(ROOT::isAncestorOf).forEach((name) -> {
 				String section = name.getElement(1, ConfigurationPropertyName.Form.DASHED);
 				if (!sections.contains(section)) {
-					throw new IllegalStateException("Unknown property " + name + " (" + source
-							+ "): pglockwatch.* has the sections " + String.join(", ", sections)
-							+ "; see docs/configuration.md");
+					throw new UnknownPropertyException(name.toString(), origin(source),
+							sections);
 				}
 			});
 		}
+	}
+
+	private static String origin(ConfigurationPropertySource source) {
+		return (source.getUnderlyingSource() instanceof PropertySource<?> propertySource) ? propertySource.getName()
+				: String.valueOf(source.getUnderlyingSource());
 	}
 
 	private Set<String> knownSections() {
@@ -64,6 +71,38 @@ public final class UnknownPropertiesCheck implements InitializingBean {
 			}
 		}
 		return sections;
+	}
+
+	/** A {@code pglockwatch.*} key that no feature binds. */
+	static final class UnknownPropertyException extends IllegalStateException {
+
+		private final String property;
+
+		private final String origin;
+
+		private final Set<String> sections;
+
+		UnknownPropertyException(String property, String origin, Set<String> sections) {
+			super("Unknown property " + property + " (" + origin + "): pglockwatch.* has the sections "
+					+ String.join(", ", sections) + "; see docs/configuration.md");
+			this.property = property;
+			this.origin = origin;
+			this.sections = sections;
+		}
+
+	}
+
+	/** Reports an unknown key the way Spring Boot reports a bad value: a short box, no stack trace. */
+	static final class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnknownPropertyException> {
+
+		@Override
+		protected FailureAnalysis analyze(Throwable rootFailure, UnknownPropertyException cause) {
+			return new FailureAnalysis("Unknown property " + cause.property + " in " + cause.origin + ".",
+					"Fix or remove it. The sections under pglockwatch are " + String.join(", ", cause.sections)
+							+ "; docs/configuration.md lists every property.",
+					cause);
+		}
+
 	}
 
 }
