@@ -7,8 +7,10 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.ErrorResponse;
+import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
 /**
  * Every API error is {@code application/problem+json}, also the unexpected ones: those are logged with their
@@ -25,8 +27,8 @@ public class ApiErrors {
 		if (ex instanceof ErrorResponse response) {
 			return ResponseEntity.status(response.getStatusCode()).body(response.getBody());
 		}
-		if (ex instanceof org.springframework.web.bind.MissingServletRequestParameterException
-				|| ex instanceof org.springframework.web.method.annotation.MethodArgumentTypeMismatchException) {
+		if (ex instanceof MissingServletRequestParameterException
+				|| ex instanceof MethodArgumentTypeMismatchException) {
 			ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
 			return ResponseEntity.badRequest().body(problem);
 		}

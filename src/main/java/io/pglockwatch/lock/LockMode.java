@@ -1,6 +1,8 @@
 package io.pglockwatch.lock;
 
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -100,7 +102,7 @@ public enum LockMode {
 		LockMode mode = lookup(name);
 		if (mode == null) {
 			throw new IllegalArgumentException("'" + name + "' is not a lock mode; expected one of "
-					+ java.util.Arrays.stream(MODES).map(LockMode::pgName).toList());
+					+ Arrays.stream(MODES).map(LockMode::pgName).toList());
 		}
 		return mode;
 	}
@@ -110,9 +112,9 @@ public enum LockMode {
 		if (name == null) {
 			return null;
 		}
-		String normalized = name.replace(" ", "").replace("_", "").toLowerCase(java.util.Locale.ROOT);
+		String normalized = name.replace(" ", "").replace("_", "").toLowerCase(Locale.ROOT);
 		for (LockMode mode : MODES) {
-			String pg = mode.pgName.toLowerCase(java.util.Locale.ROOT);
+			String pg = mode.pgName.toLowerCase(Locale.ROOT);
 			if (normalized.equals(pg) || normalized.equals(pg.substring(0, pg.length() - 4))) {
 				return mode;
 			}

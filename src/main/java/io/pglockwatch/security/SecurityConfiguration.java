@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -15,6 +16,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.HttpStatusEntryPoint;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
@@ -57,7 +59,7 @@ public class SecurityConfiguration {
 					"/webjars/**", "/css/**", "/favicon.ico", "/error")
 				.permitAll();
 			if (security.loginRequired()) {
-				requests.requestMatchers(org.springframework.http.HttpMethod.POST, "/incidents/**").hasRole(OPERATOR);
+				requests.requestMatchers(HttpMethod.POST, "/incidents/**").hasRole(OPERATOR);
 				requests.anyRequest().hasRole(VIEWER);
 			}
 			else {
@@ -65,7 +67,7 @@ public class SecurityConfiguration {
 			}
 		});
 		http.addFilterBefore(new BearerTokenFilter(security.apiTokens()),
-				org.springframework.security.web.authentication.www.BasicAuthenticationFilter.class);
+				BasicAuthenticationFilter.class);
 		http.formLogin((form) -> form.loginPage("/login").permitAll());
 		http.httpBasic(Customizer.withDefaults());
 		http.logout((logout) -> logout.logoutSuccessUrl("/login?logout"));
