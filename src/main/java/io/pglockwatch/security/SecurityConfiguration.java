@@ -1,7 +1,13 @@
 package io.pglockwatch.security;
 
+import java.time.Clock;
 import java.util.List;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
@@ -16,7 +22,9 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.HttpStatusEntryPoint;
+import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
@@ -26,12 +34,20 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * {@code management.server.port} to keep them off the public port). CSRF protects every state change.
  */
 @Configuration(proxyBeanMethods = false)
-@org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication
+@ConditionalOnWebApplication
 public class SecurityConfiguration {
 
 	static final String VIEWER = "VIEWER";
 
 	static final String OPERATOR = "OPERATOR";
+
+	/**
+	 * No inline script, no script from elsewhere: relation, application and user names and query text come from
+	 * whoever can create a table or open a session, and are shown on these pages. Should a template ever slip, the
+	 * browser still runs none of it. Pages are never framed (clickjacking).
+	 */
+	static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+			+ "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 	@Bean
 	PasswordEncoder passwordEncoder() {
@@ -52,14 +68,30 @@ public class SecurityConfiguration {
 	}
 
 	@Bean
-	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security) throws Exception {
+	LoginThrottle loginThrottle(ObjectProvider<Clock> clock) {
+		return new LoginThrottle(clock.getIfAvailable(Clock::systemUTC));
+	}
+
+	@Bean
+	LoginFailureLog loginFailureLog(LoginThrottle throttle, ObjectProvider<MeterRegistry> registry) {
+		// web test slices have no meter registry; the service always has one
+		return new LoginFailureLog(throttle, registry.getIfAvailable(SimpleMeterRegistry::new));
+	}
+
+	@Bean
+	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security, LoginThrottle throttle,
+			LoginFailureLog failures) throws Exception {
 		RequestMatcher api = (request) -> request.getRequestURI().startsWith(request.getContextPath() + "/api/");
 		http.authorizeHttpRequests((requests) -> {
 			requests.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus", "/login",
-					"/webjars/**", "/css/**", "/favicon.ico", "/error")
+					"/webjars/**", "/css/**", "/js/**", "/favicon.ico", "/error")
 				.permitAll();
 			if (security.loginRequired()) {
 				requests.requestMatchers(HttpMethod.POST, "/incidents/**").hasRole(OPERATOR);
+				// actuator endpoints beyond health, info and metrics show configuration (env, configprops, loggers,
+				// ...) or change it (POST /actuator/loggers/...): operators only, whatever is exposed
+				requests.requestMatchers("/actuator/info").hasRole(VIEWER);
+				requests.requestMatchers("/actuator", "/actuator/**").hasRole(OPERATOR);
 				requests.anyRequest().hasRole(VIEWER);
 			}
 			else {
@@ -68,6 +100,14 @@ public class SecurityConfiguration {
 		});
 		http.addFilterBefore(new BearerTokenFilter(security.apiTokens()),
 				BasicAuthenticationFilter.class);
+		http.addFilterBefore(new LoginGuard(throttle, failures), UsernamePasswordAuthenticationFilter.class);
+		// CSRF guards the cookie session of the pages. A request that authenticates itself (Basic or bearer, as curl
+		// and pipelines do, e.g. an operator's POST /actuator/loggers/...) carries no cookie a foreign page could
+		// borrow, and browsers never cache Basic credentials here: the API answers 401 without a Basic challenge.
+		http.csrf((csrf) -> csrf.ignoringRequestMatchers((request) -> request.getHeader("Authorization") != null));
+		http.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(CONTENT_SECURITY_POLICY))
+			.referrerPolicy((referrer) -> referrer.policy(ReferrerPolicy.SAME_ORIGIN))
+			.frameOptions((frames) -> frames.deny()));
 		http.formLogin((form) -> form.loginPage("/login").permitAll());
 		http.httpBasic(Customizer.withDefaults());
 		http.logout((logout) -> logout.logoutSuccessUrl("/login?logout"));

@@ -11,15 +11,20 @@ import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
+import io.pglockwatch.testsupport.TestLogin;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -62,7 +67,7 @@ class DashboardBrowserTests {
 		registry.add("pglockwatch.detection.resolve-after", () -> "2s");
 		registry.add("pglockwatch.security.login-required", () -> "true");
 		registry.add("pglockwatch.security.users[0].name", () -> "sre");
-		registry.add("pglockwatch.security.users[0].password-hash", () -> DashboardControllerTestsHash.HASH);
+		registry.add("pglockwatch.security.users[0].password-hash", () -> TestLogin.HASH);
 		registry.add("pglockwatch.security.users[0].role", () -> "operator");
 	}
 
@@ -141,7 +146,7 @@ class DashboardBrowserTests {
 		browser.get(url("/"));
 		assertThat(browser.getCurrentUrl()).endsWith("/login");
 		browser.findElement(By.name("username")).sendKeys("sre");
-		browser.findElement(By.name("password")).sendKeys(DashboardControllerTestsHash.PASSWORD);
+		browser.findElement(By.name("password")).sendKeys(TestLogin.PASSWORD);
 		browser.findElement(By.cssSelector("form button[type=submit]")).click();
 		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
 		assertThat(text()).doesNotContain("Login is off").contains("sre");
@@ -195,7 +200,7 @@ class DashboardBrowserTests {
 		browser.manage().deleteAllCookies();
 		browser.get(url("/login"));
 		browser.findElement(By.name("username")).sendKeys("sre");
-		browser.findElement(By.name("password")).sendKeys(DashboardControllerTestsHash.PASSWORD);
+		browser.findElement(By.name("password")).sendKeys(TestLogin.PASSWORD);
 		browser.findElement(By.cssSelector("form button[type=submit]")).click();
 		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
 		try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "ui-setup"); Statement s = c.createStatement()) {
@@ -205,7 +210,7 @@ class DashboardBrowserTests {
 			LockScenario.DdlQueue staged = scenario.stageDdlQueue("ui_cancel", "ADD COLUMN email text", 4);
 			LockScenario.Session holder = staged.holder();
 			LockScenario.Session ddl = staged.ddl();
-			java.util.concurrent.CompletableFuture<Void> alter = staged.alter();
+			CompletableFuture<Void> alter = staged.alter();
 			browser.get(url("/"));
 			waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., 'public.ui_cancel')]")).isEmpty());
 			browser.findElement(By.xpath("//a[contains(., 'public.ui_cancel')]")).click();
@@ -220,6 +225,68 @@ class DashboardBrowserTests {
 			assertThat(holder.state()).isEqualTo("idle in transaction");
 			assertThat(text()).contains("operator:sre");
 			screenshot("incident-operator-cancel");
+		}
+	}
+
+	/**
+	 * Whoever can create a table names it: a relation name that breaks out of single quotes, double quotes, a script
+	 * element or an attribute must come out as text, never run. An operator opens the incident and cancels the DDL;
+	 * the only dialog is our confirmation, which shows the name literally, and the page carries a
+	 * Content-Security-Policy that forbids inline script.
+	 */
+	@Test
+	void hostileTableNamesRunNoScript() throws Exception {
+		browser.get(url("/login"));
+		browser.manage().deleteAllCookies();
+		browser.get(url("/login"));
+		browser.findElement(By.name("username")).sendKeys("sre");
+		browser.findElement(By.name("password")).sendKeys(TestLogin.PASSWORD);
+		browser.findElement(By.cssSelector("form button[type=submit]")).click();
+		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+		String[] names = { "xss1'+alert(document.domain)+'", "xss2\");alert(document.domain);//",
+				"xss3</script><script>alert(document.domain)</script>", "xss4<img src=x onerror=alert(document.domain)>" };
+		for (String name : names) {
+			String quoted = "\"" + name.replace("\"", "\"\"") + "\"";
+			try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "ui-setup");
+					Statement s = c.createStatement()) {
+				s.execute("DROP TABLE IF EXISTS " + quoted + "; CREATE TABLE " + quoted + " (id int PRIMARY KEY)");
+			}
+			String marker = name.substring(0, 4);
+			try (LockScenario scenario = new LockScenario(server, PostgresServer.DEFAULT_DATABASE, marker)) {
+				LockScenario.DdlQueue staged = scenario.stageDdlQueue(quoted, "ADD COLUMN email text", 4);
+				browser.get(url("/"));
+				waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., '" + marker + "')]")).isEmpty());
+				assertNoDialog(name + " on the live page");
+				browser.findElement(By.xpath("//a[contains(., '" + marker + "')]")).click();
+				waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("form button.danger")).isEmpty());
+				assertNoDialog(name + " on the incident page");
+				assertThat(text()).contains(name);
+				browser.findElement(By.cssSelector("form button.danger")).click();
+				Alert confirm = browser.switchTo().alert();
+				assertThat(confirm.getText()).startsWith("Cancel the waiting DDL pid " + staged.ddl().pid() + " on ")
+					.contains(name);
+				confirm.accept();
+				waitUpTo(10).until((d) -> text().contains("Cancel of pid " + staged.ddl().pid() + ": cancelled"));
+				assertNoDialog(name + " after the cancel");
+				scenario.awaitNoWaiters(Duration.ofSeconds(5));
+			}
+			HttpResponse<Void> page = HttpClient.newHttpClient()
+				.send(HttpRequest.newBuilder(URI.create(url("/login"))).build(), HttpResponse.BodyHandlers.discarding());
+			assertThat(page.headers().firstValue("Content-Security-Policy")).get(InstanceOfAssertFactories.STRING)
+				.contains("script-src 'self'")
+				.doesNotContain("unsafe-inline");
+		}
+		screenshot("incident-hostile-names");
+	}
+
+	private static void assertNoDialog(String where) {
+		try {
+			String text = browser.switchTo().alert().getText();
+			browser.switchTo().alert().dismiss();
+			throw new AssertionError("a script ran (" + where + "): dialog '" + text + "'");
+		}
+		catch (NoAlertPresentException expected) {
+			// no script of the name's ran
 		}
 	}
 
