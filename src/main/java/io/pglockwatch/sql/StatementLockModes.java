@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 
 import io.pglockwatch.lock.LockMode;
-import io.pglockwatch.sql.SqlTokens.Kind;
-import io.pglockwatch.sql.SqlTokens.Token;
+import io.pglockwatch.sql.SqlLexer.Kind;
+import io.pglockwatch.sql.SqlLexer.Token;
 
 /**
  * Which relation locks a DDL statement takes, read from its text alone: the answer to "what would this migration
@@ -141,9 +141,9 @@ public final class StatementLockModes {
 	public static Classification classify(String statement) {
 		List<Token> tokens;
 		try {
-			tokens = SqlTokens.tokenize((statement == null) ? "" : statement);
+			tokens = SqlLexer.tokens((statement == null) ? "" : statement);
 		}
-		catch (SqlTokens.MalformedSqlException ex) {
+		catch (SqlLexer.MalformedSqlException ex) {
 			throw new UnclassifiableStatementException(statement, ex.getMessage());
 		}
 		int end = tokens.size();
