@@ -55,7 +55,7 @@ final class StatementForms {
 	 * @param locks what the statement locks, empty for none
 	 * @param refusal why the form is refused, or null
 	 */
-	record Row(int line, Node form, List<LockSpec> locks, String refusal, String kind, boolean concurrently) {
+	record Row(Node form, List<LockSpec> locks, String refusal, String kind, boolean concurrently) {
 	}
 
 	/**
@@ -69,6 +69,13 @@ final class StatementForms {
 	record Answer(List<RelationLock> locks, String kind, boolean concurrently) {
 	}
 
+	/**
+	 * A value read from the statement under a {@code <name>} of the form.
+	 * @param value the relation as written, a folded name, a lock mode, or an item's {@link Answer}
+	 */
+	private record Capture(String name, Object value) {
+	}
+
 	/** Why a statement is refused; turned into an exception that names the statement. */
 	static final class Refused extends RuntimeException {
 
@@ -78,19 +85,7 @@ final class StatementForms {
 
 	}
 
-	/** A storage parameter name ({@code [toast.]} prefix, trailing {@code *}) and the mode that setting it takes. */
-	private record Parameter(boolean toast, String name, boolean prefix, LockMode mode) {
-
-		boolean matches(String written) {
-			String bare = (this.toast && written.startsWith("toast.")) ? written.substring("toast.".length()) : written;
-			return this.prefix ? bare.startsWith(this.name) : bare.equals(this.name);
-		}
-
-	}
-
 	private final Map<String, List<Row>> sections = new LinkedHashMap<>();
-
-	private final Map<String, List<Parameter>> parameters = new LinkedHashMap<>();
 
 	private StatementForms() {
 	}
@@ -124,24 +119,11 @@ final class StatementForms {
 			}
 		}
 		StatementForms forms = new StatementForms();
-		sectionLines.forEach((name, numbers) -> {
-			if (name.endsWith("storage parameters")) {
-				forms.parameters.put(name, new ArrayList<>());
-			}
-			else {
-				forms.sections.put(name, new ArrayList<>());
-			}
-		});
+		sectionLines.forEach((name, numbers) -> forms.sections.put(name, new ArrayList<>()));
 		sectionLines.forEach((name, numbers) -> {
 			for (int i : numbers) {
-				String[] columns = lines.get(i).split("\t+");
 				try {
-					if (forms.parameters.containsKey(name)) {
-						forms.parameters.get(name).add(parameter(columns));
-					}
-					else {
-						forms.sections.get(name).add(forms.row(i + 1, columns));
-					}
+					forms.sections.get(name).add(forms.row(lines.get(i).split("\t+")));
 				}
 				catch (RuntimeException ex) {
 					throw new IllegalStateException(resource + " line " + (i + 1) + ": " + ex.getMessage(), ex);
@@ -154,15 +136,7 @@ final class StatementForms {
 		return forms;
 	}
 
-	private static Parameter parameter(String[] columns) {
-		String pattern = columns[0];
-		boolean toast = pattern.startsWith("[toast.]");
-		String name = toast ? pattern.substring("[toast.]".length()) : pattern;
-		boolean prefix = name.endsWith("*");
-		return new Parameter(toast, prefix ? name.substring(0, name.length() - 1) : name, prefix, LockMode.of(columns[1]));
-	}
-
-	private Row row(int line, String[] columns) {
+	private Row row(String[] columns) {
 		if (columns.length < 2 || columns.length > 4) {
 			throw new IllegalArgumentException("expected form, locks, kind [, concurrently]");
 		}
@@ -171,7 +145,7 @@ final class StatementForms {
 		String kind = (columns.length < 3 || columns[2].equals("-")) ? null : columns[2];
 		boolean concurrently = columns.length == 4 && columns[3].equals("concurrently");
 		if (locks.startsWith("refused: ")) {
-			return new Row(line, form, List.of(), locks.substring("refused: ".length()), kind, false);
+			return new Row(form, List.of(), locks.substring("refused: ".length()), kind, false);
 		}
 		List<LockSpec> specs = new ArrayList<>();
 		if (!locks.equals("-")) {
@@ -179,7 +153,7 @@ final class StatementForms {
 				specs.add(lockSpec(spec.strip()));
 			}
 		}
-		return new Row(line, form, specs, null, kind, concurrently);
+		return new Row(form, specs, null, kind, concurrently);
 	}
 
 	/** {@code MODE on <rel>}, {@code MODE on SCOPE of <rel>}, {@code MODE on SCOPE(<detail>) of <rel>}, {@code locks of <section>}. */
@@ -254,8 +228,8 @@ final class StatementForms {
 		/** The match of the enclosing statement, whose captures an item's locks may name. */
 		private final Match outer;
 
-		/** Name and value pairs, undone when a path fails. */
-		private final List<Object[]> captures = new ArrayList<>();
+		/** What the current path has captured, undone when it fails. */
+		private final List<Capture> captures = new ArrayList<>();
 
 		private int furthest = -1;
 
@@ -329,9 +303,9 @@ final class StatementForms {
 		/** Every value captured under {@code name} on the matched path, else in the enclosing statement. */
 		private List<Object> values(String name) {
 			List<Object> values = new ArrayList<>();
-			for (Object[] capture : this.captures) {
-				if (capture[0].equals(name)) {
-					values.add(capture[1]);
+			for (Capture capture : this.captures) {
+				if (capture.name().equals(name)) {
+					values.add(capture.value());
 				}
 			}
 			return (values.isEmpty() && this.outer != null) ? this.outer.values(name) : values;
@@ -351,7 +325,7 @@ final class StatementForms {
 
 		boolean capture(String name, Object value, int next, IntPredicate k) {
 			int mark = this.captures.size();
-			this.captures.add(new Object[] { name, value });
+			this.captures.add(new Capture(name, value));
 			if (k.test(next)) {
 				return true;
 			}
@@ -466,12 +440,16 @@ final class StatementForms {
 
 	}
 
+	/** A keyword; {@code autovacuum_*} stands for every word that starts {@code autovacuum_}. */
 	private record Keyword(String word) implements Node {
 
 		@Override
 		public boolean match(Match m, int pos, IntPredicate k) {
 			Token token = m.at(pos);
-			return (token != null && token.is(this.word)) ? k.test(pos + 1) : m.fail(pos, null);
+			boolean prefix = this.word.endsWith("*");
+			boolean matches = token != null && (prefix ? token.kind() == SqlLexer.Kind.WORD
+					&& token.upper().startsWith(this.word.substring(0, this.word.length() - 1)) : token.is(this.word));
+			return matches ? k.test(pos + 1) : m.fail(pos, null);
 		}
 
 	}
@@ -611,7 +589,7 @@ final class StatementForms {
 				return m.fail(pos, "expected table.column or schema.table.column but found '" + m.describe(pos) + "'");
 			}
 			int mark = m.captures.size();
-			m.captures.add(new Object[] { this.relation, m.text(pos, p - 3) });
+			m.captures.add(new Capture(this.relation, m.text(pos, p - 3)));
 			if (m.capture(this.column, m.tokens.get(p - 1).identifier(), p, k)) {
 				return true;
 			}
@@ -691,29 +669,6 @@ final class StatementForms {
 
 	}
 
-	/** {@code <... storage parameters>}: captures the strongest mode among the parameters. */
-	private record StorageParameters(String name, List<Parameter> known) implements Node {
-
-		@Override
-		public boolean match(Match m, int pos, IntPredicate k) {
-			Token open = m.at(pos);
-			int close = (open != null && open.is('(')) ? m.closing(pos) : -1;
-			if (close < 0) {
-				return m.fail(pos, null);
-			}
-			LockMode strongest = null;
-			for (int[] item : m.items(pos, close)) {
-				String parameter = m.optionName(item);
-				LockMode mode = this.known.stream().filter((known) -> known.matches(parameter)).map(Parameter::mode)
-					.findFirst()
-					.orElseThrow(() -> new Refused("storage parameter '" + parameter + "' is not one pg-lockwatch knows"));
-				strongest = StatementLockModes.max(strongest, mode);
-			}
-			return m.capture(this.name, strongest, close, k);
-		}
-
-	}
-
 	/** {@code <section>}: one item, up to the next comma, answered by the first row of that section that matches it. */
 	private record Item(String name, List<Row> rows) implements Node {
 
@@ -766,6 +721,7 @@ final class StatementForms {
 					while (q < form.length() && (Character.isLetterOrDigit(form.charAt(q)) || form.charAt(q) == '_')) {
 						q++;
 					}
+					q += (q < form.length() && form.charAt(q) == '*') ? 1 : 0;
 					this.symbols.add(form.substring(p, q));
 					p = q;
 				}
@@ -835,7 +791,7 @@ final class StatementForms {
 				return capture(name);
 			}
 			if (Character.isLetter(symbol.charAt(0))) {
-				return new Keyword(symbol);
+				return new Keyword(symbol.toUpperCase(Locale.ROOT));
 			}
 			return new Punct(symbol.charAt(0));
 		}
@@ -843,9 +799,6 @@ final class StatementForms {
 		private Node capture(String name) {
 			if (StatementForms.this.sections.containsKey(name)) {
 				return new Item(name, StatementForms.this.sections.get(name));
-			}
-			if (StatementForms.this.parameters.containsKey(name)) {
-				return new StorageParameters(name, StatementForms.this.parameters.get(name));
 			}
 			if (name.equals("options") || name.startsWith("options with ")) {
 				return new Options(name.equals("options") ? null

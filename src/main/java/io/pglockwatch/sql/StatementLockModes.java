@@ -9,9 +9,10 @@ import io.pglockwatch.sql.SqlLexer.Token;
 
 /**
  * Which relation locks a DDL statement takes, read from its text alone: the answer to "what would this migration
- * queue for?". Every entry follows PostgreSQL's documentation (explicit-locking.html and each command's page) and
- * the lock levels in tablecmds.c, and is checked against real PostgreSQL 14 and 18 servers by
- * {@code StatementLockModesIntegrationTests}; docs/preflight.md has the table.
+ * queue for?". The answers are data: {@code ddl-lock-modes.tsv}, next to this class, lists each statement form with
+ * its locks as PostgreSQL's documentation (explicit-locking.html and each command's page) and the lock levels in
+ * tablecmds.c give them, and {@link StatementForms} matches a statement against it. Every entry is checked against
+ * real PostgreSQL 14 and 18 servers by {@code StatementLockModesIntegrationTests}; docs/preflight.md has the table.
  * <p>
  * A statement it does not know is refused with {@link UnclassifiableStatementException}, never guessed: a wrong
  * "safe" is worse than no answer. Only the relations a statement names are reported (plus the indexes of a table
