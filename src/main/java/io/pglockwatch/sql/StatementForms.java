@@ -503,15 +503,31 @@ final class StatementForms {
 
 	}
 
-	/** {@code x [, ...]}. */
+	/**
+	 * {@code x [, ...]}: as many items as there are commas, never fewer. Taken in a loop rather than by recursion, so
+	 * that a list of thousands of tables does not exhaust the stack.
+	 */
 	private record Repeat(Node item) implements Node {
 
 		@Override
 		public boolean match(Match m, int pos, IntPredicate k) {
-			return this.item.match(m, pos, (p) -> {
-				Token token = m.at(p);
-				return (token != null && token.is(',') && match(m, p + 1, k)) || k.test(p);
-			});
+			int mark = m.captures.size();
+			int[] end = { pos };
+			while (this.item.match(m, end[0], (p) -> {
+				end[0] = p;
+				return true;
+			})) {
+				Token token = m.at(end[0]);
+				if (token == null || !token.is(',')) {
+					if (k.test(end[0])) {
+						return true;
+					}
+					break;
+				}
+				end[0]++;
+			}
+			m.captures.subList(mark, m.captures.size()).clear();
+			return false;
 		}
 
 	}
