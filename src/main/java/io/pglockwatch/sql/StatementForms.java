@@ -378,58 +378,6 @@ final class StatementForms {
 			return p;
 		}
 
-		/** The items of {@code ( a, b = c, ... )} at {@code open}: [start, end) pairs. */
-		List<int[]> items(int open, int close) {
-			List<int[]> items = new ArrayList<>();
-			int p = open + 1;
-			while (true) {
-				int itemEnd = itemEnd(p);
-				items.add(new int[] { p, Math.min(itemEnd, close - 1) });
-				if (itemEnd >= close - 1) {
-					return items;
-				}
-				p = itemEnd + 1;
-			}
-		}
-
-		/** {@code name} or {@code toast.name} at the start of an option, lower case. */
-		String optionName(int[] item) {
-			StringBuilder name = new StringBuilder();
-			int p = item[0];
-			while (true) {
-				Token token = (p < item[1]) ? this.tokens.get(p) : null;
-				if (token == null || !token.isName()) {
-					throw new Refused("expected an option name but found '" + ((token != null) ? token.text() : "(nothing)") + "'");
-				}
-				name.append(token.identifier());
-				if (p + 1 >= item[1] || !this.tokens.get(p + 1).is('.')) {
-					return name.toString();
-				}
-				name.append('.');
-				p += 2;
-			}
-		}
-
-		/** The value of an option; none means on, as in PostgreSQL's defGetBoolean. */
-		boolean booleanValue(int[] item) {
-			int p = item[0] + 1;
-			while (p < item[1] && this.tokens.get(p).is('.')) {
-				p += 2;
-			}
-			if (p < item[1] && this.tokens.get(p).is('=')) {
-				p++;
-			}
-			if (p >= item[1]) {
-				return true;
-			}
-			String value = this.tokens.get(p).text().toLowerCase(Locale.ROOT).replace("'", "");
-			return switch (value) {
-				case "true", "on", "1", "yes" -> true;
-				case "false", "off", "0", "no" -> false;
-				default -> throw new Refused("'" + value + "' is not a boolean");
-			};
-		}
-
 	}
 
 	/** One element of a form, matched in continuation-passing style so that every alternative can be tried. */
@@ -671,9 +619,9 @@ final class StatementForms {
 			}
 			if (this.required != null) {
 				boolean on = false;
-				for (int[] item : m.items(pos, close)) {
-					if (m.optionName(item).equals(this.required)) {
-						on = m.booleanValue(item);
+				for (int[] item : items(m, pos, close)) {
+					if (optionName(m, item).equals(this.required)) {
+						on = booleanValue(m, item);
 					}
 				}
 				if (!on) {
@@ -681,6 +629,58 @@ final class StatementForms {
 				}
 			}
 			return k.test(close);
+		}
+
+		/** The items of {@code ( a, b = c, ... )} at {@code open}: [start, end) pairs. */
+		private static List<int[]> items(Match m, int open, int close) {
+			List<int[]> items = new ArrayList<>();
+			int p = open + 1;
+			while (true) {
+				int itemEnd = m.itemEnd(p);
+				items.add(new int[] { p, Math.min(itemEnd, close - 1) });
+				if (itemEnd >= close - 1) {
+					return items;
+				}
+				p = itemEnd + 1;
+			}
+		}
+
+		/** {@code name} or {@code toast.name} at the start of an option, lower case. */
+		private static String optionName(Match m, int[] item) {
+			StringBuilder name = new StringBuilder();
+			int p = item[0];
+			while (true) {
+				Token token = (p < item[1]) ? m.tokens.get(p) : null;
+				if (token == null || !token.isName()) {
+					throw new Refused("expected an option name but found '" + ((token != null) ? token.text() : "(nothing)") + "'");
+				}
+				name.append(token.identifier());
+				if (p + 1 >= item[1] || !m.tokens.get(p + 1).is('.')) {
+					return name.toString();
+				}
+				name.append('.');
+				p += 2;
+			}
+		}
+
+		/** The value of an option; none means on, as in PostgreSQL's defGetBoolean. */
+		private static boolean booleanValue(Match m, int[] item) {
+			int p = item[0] + 1;
+			while (p < item[1] && m.tokens.get(p).is('.')) {
+				p += 2;
+			}
+			if (p < item[1] && m.tokens.get(p).is('=')) {
+				p++;
+			}
+			if (p >= item[1]) {
+				return true;
+			}
+			String value = m.tokens.get(p).text().toLowerCase(Locale.ROOT).replace("'", "");
+			return switch (value) {
+				case "true", "on", "1", "yes" -> true;
+				case "false", "off", "0", "no" -> false;
+				default -> throw new Refused("'" + value + "' is not a boolean");
+			};
 		}
 
 	}
