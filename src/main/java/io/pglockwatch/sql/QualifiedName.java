@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pglockwatch.sql.SqlTokens.Token;
+import io.pglockwatch.sql.SqlLexer.Token;
 
 /**
  * A relation name as PostgreSQL reads it: {@code users}, {@code public.users}, {@code "My Table"}. Bare words are
@@ -29,9 +29,9 @@ public record QualifiedName(String schema, String name) {
 		}
 		List<Token> tokens;
 		try {
-			tokens = SqlTokens.tokenize(written);
+			tokens = SqlLexer.tokens(written);
 		}
-		catch (SqlTokens.MalformedSqlException ex) {
+		catch (SqlLexer.MalformedSqlException ex) {
 			throw new IllegalArgumentException("'" + written + "' is not a relation name: " + ex.getMessage());
 		}
 		List<String> parts = new ArrayList<>();

@@ -1,16 +1,17 @@
 package io.pglockwatch.sql;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+
+import io.pglockwatch.sql.SqlLexer.Kind;
 
 /**
  * Removes literal values and comment text from SQL reported by PostgreSQL (for example
  * {@code pg_stat_activity.query}) so that the statement can be shown, logged or exported without
  * leaking the data it carries.
  * <p>
- * The redactor is a single-pass, linear-time tokenizer that follows PostgreSQL's lexical rules
- * ({@code src/backend/parser/scan.l}): every string constant (plain, {@code E''}, {@code U&''},
+ * The redactor is a single pass of {@link SqlLexer}, which follows PostgreSQL's lexical rules
+ * ({@code src/backend/parser/scan.l}) in linear time: every string constant (plain, {@code E''}, {@code U&''},
  * {@code B''}, {@code X''}, {@code N''}, dollar-quoted) and every numeric constant becomes
  * {@code ?}, every comment becomes <code>/* ? *&#47;</code> or {@code -- ?}, and everything else
  * (keywords, identifiers, quoted identifiers, operators, casts, positional parameters, whitespace)
@@ -101,17 +102,40 @@ public final class QueryTextRedactor {
 			limit--;
 			truncated = true;
 		}
-		Lexer lexer = new Lexer(sql, limit);
-		StringBuilder out = new StringBuilder(limit + 8);
-		for (Token token = lexer.next(); token != Token.END; token = lexer.next()) {
-			switch (token) {
-				case LITERAL -> out.append(PLACEHOLDER);
-				case LINE_COMMENT -> out.append(LINE_COMMENT);
-				case BLOCK_COMMENT -> out.append(lexer.unterminated ? UNTERMINATED_BLOCK_COMMENT : BLOCK_COMMENT);
-				default -> out.append(sql, lexer.start, lexer.pos);
+		SqlLexer lexer = new SqlLexer(sql, limit);
+		StringBuilder out = null;
+		// the text between replaced tokens is copied in one piece, not token by token
+		int copied = 0;
+		for (Kind kind = lexer.next(); kind != Kind.END; kind = lexer.next()) {
+			String replacement;
+			if (kind == Kind.STRING || kind == Kind.NUMBER) {
+				replacement = PLACEHOLDER;
 			}
-			truncated |= lexer.unterminated;
+			else if (kind == Kind.LINE_COMMENT) {
+				replacement = LINE_COMMENT;
+			}
+			else if (kind == Kind.BLOCK_COMMENT) {
+				replacement = lexer.unterminated() ? UNTERMINATED_BLOCK_COMMENT : BLOCK_COMMENT;
+			}
+			else {
+				truncated |= lexer.unterminated();
+				continue;
+			}
+			if (out == null) {
+				out = new StringBuilder(limit + 8);
+			}
+			out.append(sql, copied, lexer.start()).append(replacement);
+			copied = lexer.end();
+			truncated |= lexer.unterminated();
 		}
+		if (out == null && !truncated) {
+			// nothing to redact, as in most DDL: no copy at all
+			return sql;
+		}
+		if (out == null) {
+			out = new StringBuilder(limit + 8);
+		}
+		out.append(sql, copied, limit);
 		if (truncated) {
 			out.append(TRUNCATION_MARK);
 		}
@@ -133,7 +157,7 @@ public final class QueryTextRedactor {
 		if (query == null) {
 			return null;
 		}
-		Lexer lexer = new Lexer(query, query.length());
+		SqlLexer lexer = new SqlLexer(query);
 		String verb = firstWord(lexer);
 		if (verb == null || !STATEMENT_KEYWORDS.contains(verb)) {
 			return null;
@@ -155,14 +179,14 @@ public final class QueryTextRedactor {
 		return TAG_ALIASES.getOrDefault(tag, tag);
 	}
 
-	private static String firstWord(Lexer lexer) {
-		for (Token token = lexer.next(); token != Token.END; token = lexer.next()) {
-			if (token == Token.IDENTIFIER) {
-				return lexer.word();
+	private static String firstWord(SqlLexer lexer) {
+		for (Kind kind = lexer.next(); kind != Kind.END; kind = lexer.next()) {
+			if (kind == Kind.WORD) {
+				return lexer.upper();
 			}
 			// "(SELECT ...) UNION ..." starts with parentheses
-			boolean skippable = token == Token.WHITESPACE || token == Token.LINE_COMMENT
-					|| token == Token.BLOCK_COMMENT || (token == Token.OTHER && lexer.is('('));
+			boolean skippable = kind == Kind.SPACE || kind == Kind.LINE_COMMENT
+					|| kind == Kind.BLOCK_COMMENT || (kind == Kind.PUNCT && lexer.is('('));
 			if (!skippable) {
 				return null;
 			}
@@ -171,17 +195,17 @@ public final class QueryTextRedactor {
 	}
 
 	/** The next few bare words, space separated; enough to match the longest continuation. */
-	private static String followingWords(Lexer lexer, boolean skipCreateModifiers) {
+	private static String followingWords(SqlLexer lexer, boolean skipCreateModifiers) {
 		StringBuilder words = new StringBuilder();
 		int count = 0;
-		for (Token token = lexer.next(); token != Token.END && count < 3; token = lexer.next()) {
-			if (token == Token.WHITESPACE || token == Token.LINE_COMMENT || token == Token.BLOCK_COMMENT) {
+		for (Kind kind = lexer.next(); kind != Kind.END && count < 3; kind = lexer.next()) {
+			if (kind == Kind.SPACE || kind == Kind.LINE_COMMENT || kind == Kind.BLOCK_COMMENT) {
 				continue;
 			}
-			if (token != Token.IDENTIFIER) {
+			if (kind != Kind.WORD) {
 				break;
 			}
-			String word = lexer.word();
+			String word = lexer.upper();
 			if (skipCreateModifiers && count == 0 && CREATE_MODIFIERS.contains(word)) {
 				continue;
 			}
@@ -193,10 +217,10 @@ public final class QueryTextRedactor {
 		return words.toString();
 	}
 
-	private static String withBody(Lexer lexer) {
+	private static String withBody(SqlLexer lexer) {
 		int depth = 0;
-		for (Token token = lexer.next(); token != Token.END; token = lexer.next()) {
-			if (token == Token.OTHER) {
+		for (Kind kind = lexer.next(); kind != Kind.END; kind = lexer.next()) {
+			if (kind == Kind.PUNCT) {
 				if (lexer.is('(')) {
 					depth++;
 				}
@@ -204,8 +228,8 @@ public final class QueryTextRedactor {
 					depth = Math.max(0, depth - 1);
 				}
 			}
-			else if (token == Token.IDENTIFIER && depth == 0) {
-				String word = lexer.word();
+			else if (kind == Kind.WORD && depth == 0) {
+				String word = lexer.upper();
 				if (WITH_BODIES.contains(word)) {
 					return TAG_ALIASES.getOrDefault(word, word);
 				}
@@ -213,401 +237,6 @@ public final class QueryTextRedactor {
 		}
 		// cut off before the main statement: WITH is all that is known
 		return "WITH";
-	}
-
-	private enum Token {
-
-		/** Spaces, tabs, newlines. */
-		WHITESPACE,
-		/** {@code -- ...} up to, not including, the line break. */
-		LINE_COMMENT,
-		/** <code>/* ... *&#47;</code>, possibly nested. */
-		BLOCK_COMMENT,
-		/** A string, bit string, dollar-quoted string or number. */
-		LITERAL,
-		/** A bare word: keyword or unquoted name. */
-		IDENTIFIER,
-		/** A {@code "quoted"} name. */
-		QUOTED_IDENTIFIER,
-		/** A positional parameter such as {@code $1}. */
-		PARAMETER,
-		/** Any other single character (operators, punctuation) or {@code ..}. */
-		OTHER,
-		/** No more input. */
-		END
-
-	}
-
-	/** Which escapes a quoted string honours, as in scan.l's xq / xe / xb states. */
-	private enum Quoting {
-
-		/** {@code '...'}, {@code N'...'}, {@code U&'...'}: only {@code ''}. */
-		STANDARD,
-		/** {@code E'...'}: {@code ''} and backslash escapes. */
-		EXTENDED,
-		/** {@code B'...'}, {@code X'...'}: no escapes at all. */
-		BIT
-
-	}
-
-	/**
-	 * Splits SQL into tokens, one call to {@link #next()} at a time. Every character is examined a
-	 * bounded number of times, so the whole scan is linear in the length of the text.
-	 */
-	private static final class Lexer {
-
-		private final String s;
-
-		private final int limit;
-
-		/** Start of the current token. */
-		int start;
-
-		/** End (exclusive) of the current token and start of the next one. */
-		int pos;
-
-		/** Whether the current token runs to the end of the text without being closed. */
-		boolean unterminated;
-
-		/** Where a string continues after a line break ('a'\n'b' is one constant), or -1. */
-		private int continuationAt = -1;
-
-		private Quoting continuationQuoting;
-
-		Lexer(String s, int limit) {
-			this.s = s;
-			this.limit = limit;
-		}
-
-		Token next() {
-			this.unterminated = false;
-			this.start = this.pos;
-			if (this.pos >= this.limit) {
-				return Token.END;
-			}
-			if (this.pos == this.continuationAt) {
-				this.continuationAt = -1;
-				return quoted(this.pos + 1, this.continuationQuoting);
-			}
-			char c = this.s.charAt(this.pos);
-			char next = charAt(this.pos + 1);
-			if (isSpace(c)) {
-				int i = this.pos + 1;
-				while (i < this.limit && isSpace(this.s.charAt(i))) {
-					i++;
-				}
-				this.pos = i;
-				return Token.WHITESPACE;
-			}
-			// both comment starters win even in the middle of an operator, as in PostgreSQL
-			if (c == '-' && next == '-') {
-				this.pos = endOfLine(this.pos + 2);
-				return Token.LINE_COMMENT;
-			}
-			if (c == '/' && next == '*') {
-				return blockComment();
-			}
-			if (c == '\'') {
-				return quoted(this.pos + 1, Quoting.STANDARD);
-			}
-			if (c == '"') {
-				return quotedIdentifier();
-			}
-			if (c == '$') {
-				return dollar();
-			}
-			if (isDigit(c) || (c == '.' && isDigit(next))) {
-				return number();
-			}
-			if (c == '.' && next == '.') {
-				// ".." is one token, so "1..2" keeps both dots rather than reading ".2" as a number
-				this.pos += 2;
-				return Token.OTHER;
-			}
-			if (isIdentStart(c)) {
-				return prefixedStringOrIdentifier(c, next);
-			}
-			this.pos++;
-			return Token.OTHER;
-		}
-
-		/** Whether the current token is exactly the character {@code c}. */
-		boolean is(char c) {
-			return this.pos - this.start == 1 && this.s.charAt(this.start) == c;
-		}
-
-		/** The current token upper-cased, for keyword comparison. */
-		String word() {
-			return this.s.substring(this.start, this.pos).toUpperCase(Locale.ROOT);
-		}
-
-		private Token prefixedStringOrIdentifier(char c, char next) {
-			// a prefix only counts at the start of a word: "typE'x'" is the name typE and then 'x'
-			if (next == '\'') {
-				switch (c) {
-					case 'e', 'E' -> {
-						return quoted(this.pos + 2, Quoting.EXTENDED);
-					}
-					case 'b', 'B', 'x', 'X' -> {
-						return quoted(this.pos + 2, Quoting.BIT);
-					}
-					case 'n', 'N' -> {
-						return quoted(this.pos + 2, Quoting.STANDARD);
-					}
-					default -> {
-					}
-				}
-			}
-			if ((c == 'u' || c == 'U') && next == '&' && charAt(this.pos + 2) == '\'') {
-				// backslash escapes in U&'' are decoded after lexing, so lexically it is a plain string
-				return quoted(this.pos + 3, Quoting.STANDARD);
-			}
-			this.pos = identifierEnd(this.pos + 1);
-			return Token.IDENTIFIER;
-		}
-
-		private Token quoted(int contentStart, Quoting quoting) {
-			int i = contentStart;
-			while (i < this.limit) {
-				char c = this.s.charAt(i);
-				if (c == '\'') {
-					if (quoting != Quoting.BIT && charAt(i + 1) == '\'') {
-						i += 2;
-						continue;
-					}
-					this.pos = i + 1;
-					findContinuation(quoting);
-					return Token.LITERAL;
-				}
-				// E'it\'s' is one literal: the escaped quote must not end it
-				i += (c == '\\' && quoting == Quoting.EXTENDED) ? 2 : 1;
-			}
-			return unterminated(Token.LITERAL);
-		}
-
-		/**
-		 * PostgreSQL joins string constants separated only by whitespace that contains a line break
-		 * (and {@code --} comments). The continuation keeps the first part's escaping rules, which
-		 * matters for E'' strings, so remember where it starts and how to read it.
-		 */
-		private void findContinuation(Quoting quoting) {
-			int i = this.pos;
-			boolean lineBreak = false;
-			while (i < this.limit) {
-				char c = this.s.charAt(i);
-				if (c == '\n' || c == '\r') {
-					lineBreak = true;
-					i++;
-				}
-				else if (isSpace(c)) {
-					i++;
-				}
-				else if (c == '-' && charAt(i + 1) == '-') {
-					i = endOfLine(i + 2);
-				}
-				else {
-					break;
-				}
-			}
-			if (lineBreak && i < this.limit && this.s.charAt(i) == '\'') {
-				this.continuationAt = i;
-				this.continuationQuoting = quoting;
-			}
-		}
-
-		private Token quotedIdentifier() {
-			int i = this.pos + 1;
-			while (i < this.limit) {
-				if (this.s.charAt(i) == '"') {
-					if (charAt(i + 1) != '"') {
-						this.pos = i + 1;
-						return Token.QUOTED_IDENTIFIER;
-					}
-					i++;
-				}
-				i++;
-			}
-			return unterminated(Token.QUOTED_IDENTIFIER);
-		}
-
-		private Token dollar() {
-			int i = this.pos + 1;
-			char c = charAt(i);
-			if (isDigit(c)) {
-				while (i < this.limit && isDigit(this.s.charAt(i))) {
-					i++;
-				}
-				this.pos = i;
-				return Token.PARAMETER;
-			}
-			int tagStart = i;
-			if (isIdentStart(c)) {
-				// a dollar-quote tag is like an identifier but cannot contain '$'
-				while (i < this.limit && isTagChar(this.s.charAt(i))) {
-					i++;
-				}
-			}
-			if (charAt(i) != '$') {
-				// "$name" without a closing '$' is a stray '$' followed by a name
-				this.pos++;
-				return Token.OTHER;
-			}
-			return dollarQuoted(tagStart, i - tagStart, i + 1);
-		}
-
-		private Token dollarQuoted(int tagStart, int tagLength, int bodyStart) {
-			int i = bodyStart;
-			while (i < this.limit) {
-				if (this.s.charAt(i) != '$') {
-					i++;
-					continue;
-				}
-				// Compare the tag char by char. A mismatch after m chars means those m chars were tag
-				// characters, so no '$' was skipped and no char is compared twice: linear overall.
-				int matched = 0;
-				while (matched < tagLength && i + 1 + matched < this.limit
-						&& this.s.charAt(i + 1 + matched) == this.s.charAt(tagStart + matched)) {
-					matched++;
-				}
-				if (matched == tagLength && charAt(i + 1 + tagLength) == '$') {
-					this.pos = i + tagLength + 2;
-					return Token.LITERAL;
-				}
-				i += 1 + matched;
-			}
-			return unterminated(Token.LITERAL);
-		}
-
-		private Token blockComment() {
-			int depth = 1;
-			int i = this.pos + 2;
-			while (i < this.limit) {
-				char c = this.s.charAt(i);
-				if (c == '/' && charAt(i + 1) == '*') {
-					depth++;
-					i += 2;
-				}
-				else if (c == '*' && charAt(i + 1) == '/') {
-					i += 2;
-					if (--depth == 0) {
-						this.pos = i;
-						return Token.BLOCK_COMMENT;
-					}
-				}
-				else {
-					i++;
-				}
-			}
-			return unterminated(Token.BLOCK_COMMENT);
-		}
-
-		/**
-		 * Decimal, hex, octal and binary integers, decimals and exponents with PostgreSQL 16's
-		 * underscores. Name characters glued to the number ("123abc", "0x") are taken too: PostgreSQL
-		 * 15+ rejects them as one malformed literal, and redacting them whole cannot leak digits.
-		 */
-		private Token number() {
-			int i = this.pos;
-			char radix = Character.toLowerCase(charAt(i + 1));
-			if (this.s.charAt(i) == '0' && (radix == 'x' || radix == 'o' || radix == 'b')
-					&& isRadixDigit(charAt(i + 2) == '_' ? charAt(i + 3) : charAt(i + 2), radix)) {
-				i = digitsEnd(i + 2, radix);
-			}
-			else {
-				i = digitsEnd(i, 'd');
-				if (charAt(i) == '.' && charAt(i + 1) != '.') {
-					i = digitsEnd(i + 1, 'd');
-				}
-				char e = charAt(i);
-				if (e == 'e' || e == 'E') {
-					int exponent = (charAt(i + 1) == '+' || charAt(i + 1) == '-') ? i + 2 : i + 1;
-					if (isDigit(charAt(exponent))) {
-						i = digitsEnd(exponent, 'd');
-					}
-				}
-			}
-			if (isIdentStart(charAt(i))) {
-				i = identifierEnd(i + 1);
-			}
-			this.pos = i;
-			return Token.LITERAL;
-		}
-
-		/** End of a run of digits in which single underscores may separate digits. */
-		private int digitsEnd(int from, char radix) {
-			int i = from;
-			while (i < this.limit) {
-				char c = this.s.charAt(i);
-				if (isRadixDigit(c, radix)) {
-					i++;
-				}
-				else if (c == '_' && isRadixDigit(charAt(i + 1), radix)) {
-					i += 2;
-				}
-				else {
-					break;
-				}
-			}
-			return i;
-		}
-
-		private int identifierEnd(int from) {
-			int i = from;
-			while (i < this.limit && isIdentPart(this.s.charAt(i))) {
-				i++;
-			}
-			return i;
-		}
-
-		private int endOfLine(int from) {
-			int i = from;
-			while (i < this.limit && this.s.charAt(i) != '\n' && this.s.charAt(i) != '\r') {
-				i++;
-			}
-			return i;
-		}
-
-		private Token unterminated(Token token) {
-			this.pos = this.limit;
-			this.unterminated = true;
-			return token;
-		}
-
-		/** The char at {@code i}, or NUL past the end, which matches no rule and so ends any token. */
-		private char charAt(int i) {
-			return (i < this.limit) ? this.s.charAt(i) : '\0';
-		}
-
-		private static boolean isSpace(char c) {
-			return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\u000B';
-		}
-
-		private static boolean isDigit(char c) {
-			return c >= '0' && c <= '9';
-		}
-
-		private static boolean isRadixDigit(char c, char radix) {
-			return switch (radix) {
-				case 'x' -> isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-				case 'o' -> c >= '0' && c <= '7';
-				case 'b' -> c == '0' || c == '1';
-				default -> isDigit(c);
-			};
-		}
-
-		/** PostgreSQL treats every non-ASCII character (byte >= 0x80) as a letter. */
-		private static boolean isIdentStart(char c) {
-			return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-		}
-
-		private static boolean isTagChar(char c) {
-			return isIdentStart(c) || isDigit(c);
-		}
-
-		private static boolean isIdentPart(char c) {
-			return isTagChar(c) || c == '$';
-		}
-
 	}
 
 }

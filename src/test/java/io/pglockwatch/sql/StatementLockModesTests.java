@@ -287,6 +287,15 @@ class StatementLockModesTests {
 	}
 
 	@Test
+	void longListsAreReadWithoutExhaustingTheStack() {
+		StringBuilder sql = new StringBuilder("LOCK TABLE t0");
+		for (int i = 1; i < 20_000; i++) {
+			sql.append(", t").append(i);
+		}
+		assertThat(classify(sql.toString()).relations()).hasSize(20_000);
+	}
+
+	@Test
 	void longStatementsAreShortenedInTheMessage() {
 		String sql = "GRANT SELECT ON " + "t, ".repeat(200) + "u TO x";
 		assertThatThrownBy(() -> classify(sql)).hasMessageContaining("\u2026': not a DDL statement");
