@@ -38,8 +38,6 @@ public final class TargetMonitor implements SmartLifecycle {
 
 	private final List<TargetConnections> connections = new ArrayList<>();
 
-	private final List<TargetPoller> pollers = new ArrayList<>();
-
 	private ScheduledExecutorService scheduler;
 
 	private ExecutorService workers;
@@ -83,7 +81,6 @@ public final class TargetMonitor implements SmartLifecycle {
 			long offset = intervalMillis * i / targets.size();
 			TargetPoller poller = new TargetPoller(target.name(), poll, targetConnections, collector, this.status,
 					listenerList, this.workers, this.clock, base + TimeUnit.MILLISECONDS.toNanos(offset));
-			this.pollers.add(poller);
 			this.scheduler.scheduleAtFixedRate(poller::tick, base + TimeUnit.MILLISECONDS.toNanos(offset) - System.nanoTime(),
 					TimeUnit.MILLISECONDS.toNanos(intervalMillis), TimeUnit.NANOSECONDS);
 		}
@@ -107,7 +104,6 @@ public final class TargetMonitor implements SmartLifecycle {
 		}
 		this.connections.forEach(TargetConnections::close);
 		this.connections.clear();
-		this.pollers.clear();
 	}
 
 	@Override
