@@ -5,10 +5,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.lock.LockSnapshot;
@@ -39,9 +40,12 @@ final class TargetPoller {
 
 	private final List<PollListener> listeners;
 
-	private final ExecutorService workers;
+	private final Executor workers;
 
 	private final Clock clock;
+
+	/** The monotonic clock of durations, deadlines and backoff: {@code System::nanoTime} but in tests. */
+	private final LongSupplier nanoTime;
 
 	private final AtomicReference<Attempt> current = new AtomicReference<>();
 
@@ -60,8 +64,8 @@ final class TargetPoller {
 	private long overruns;
 
 	TargetPoller(String name, PollProperties poll, TargetConnections connections,
-			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, ExecutorService workers,
-			Clock clock, long firstTickNanos) {
+			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, Executor workers,
+			Clock clock, LongSupplier nanoTime, long firstTickNanos) {
 		this.name = name;
 		this.poll = poll;
 		this.connections = connections;
@@ -70,11 +74,12 @@ final class TargetPoller {
 		this.listeners = listeners;
 		this.workers = workers;
 		this.clock = clock;
+		this.nanoTime = nanoTime;
 		this.firstTickNanos = firstTickNanos;
 	}
 
 	void tick() {
-		long now = System.nanoTime();
+		long now = this.nanoTime.getAsLong();
 		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
 		Attempt running = this.current.get();
 		if (running != null && !running.workerDone) {
@@ -115,7 +120,7 @@ final class TargetPoller {
 	}
 
 	private void run(Attempt attempt) {
-		attempt.workerStartNanos = System.nanoTime();
+		attempt.workerStartNanos = this.nanoTime.getAsLong();
 		Connection connection = null;
 		boolean broken = false;
 		try {
@@ -145,7 +150,7 @@ final class TargetPoller {
 
 	private void finish(Attempt attempt, LockSnapshot snapshot, LockWaitGraph graph, PollFailure failure,
 			String error) {
-		Duration duration = Duration.ofNanos(System.nanoTime() - attempt.startedNanos);
+		Duration duration = Duration.ofNanos(this.nanoTime.getAsLong() - attempt.startedNanos);
 		TargetState previous = this.status.get(this.name);
 		TargetState state;
 		if (failure == null) {
@@ -172,7 +177,7 @@ final class TargetPoller {
 		}
 		this.status.set(state);
 		// a poll that never reached a worker (its deadline came first) started as late as the deadline
-		long started = (attempt.workerStartNanos != 0) ? attempt.workerStartNanos : System.nanoTime();
+		long started = (attempt.workerStartNanos != 0) ? attempt.workerStartNanos : this.nanoTime.getAsLong();
 		PollOutcome outcome = new PollOutcome(this.name, state, duration, snapshot, graph, failure, error,
 				Duration.ofNanos(Math.max(0, started - attempt.dueNanos)), attempt.overruns);
 		for (PollListener listener : this.listeners) {
