@@ -49,7 +49,7 @@ final class TargetPoller {
 
 	private final AtomicReference<Attempt> current = new AtomicReference<>();
 
-	// written when a poll finishes, read by the next tick
+	// written when a poll finishes, read by the next tick; meaningful while connectFailures > 0
 	private volatile long nextAttemptNanos;
 
 	private volatile int connectFailures;
@@ -91,7 +91,8 @@ final class TargetPoller {
 			}
 			return;
 		}
-		if (now < this.nextAttemptNanos) {
+		// nanoTime readings compare only by their difference: the clock's origin is arbitrary and may be negative
+		if (this.connectFailures > 0 && now - this.nextAttemptNanos < 0) {
 			return;
 		}
 		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
