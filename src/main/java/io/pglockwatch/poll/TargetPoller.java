@@ -125,6 +125,10 @@ final class TargetPoller {
 		Connection connection = null;
 		boolean broken = false;
 		try {
+			if (attempt.finished.get()) {
+				// its deadline failed it before it got a worker: no session for a poll nobody waits for
+				return;
+			}
 			connection = this.connections.borrow();
 			attempt.connection = connection;
 			if (attempt.finished.get()) {
@@ -135,6 +139,10 @@ final class TargetPoller {
 			LockWaitGraph graph = LockWaitGraph.of(snapshot);
 			if (attempt.finished.compareAndSet(false, true)) {
 				finish(attempt, snapshot, graph, null, null);
+			}
+			else {
+				// the deadline won and is aborting this session: it must not go back to the pool for the next poll
+				broken = true;
 			}
 		}
 		catch (Exception ex) {
