@@ -1,6 +1,7 @@
 package io.pglockwatch.metrics;
 
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -136,7 +137,7 @@ class LockMetrics implements MeterBinder, PollListener {
 
 		final Timer duration;
 
-		final Map<PollFailure, Counter> failures = new java.util.EnumMap<>(PollFailure.class);
+		final Map<PollFailure, Counter> failures = new EnumMap<>(PollFailure.class);
 
 		final DoubleAdder blockedSeconds = new DoubleAdder();
 

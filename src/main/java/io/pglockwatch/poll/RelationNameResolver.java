@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,7 +58,7 @@ public final class RelationNameResolver {
 		Map<String, RelationName> result = new HashMap<>();
 		relations.forEach((database, oids) -> {
 			String databaseName = databaseNames.getOrDefault(database, String.valueOf(database));
-			Set<Long> missing = new java.util.HashSet<>();
+			Set<Long> missing = new HashSet<>();
 			for (long oid : oids) {
 				RelationName cached = this.names.get(LockSnapshot.relationKey(database, oid));
 				if (cached != null) {

@@ -1,5 +1,7 @@
 package io.pglockwatch.poll;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -8,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.postgresql.Driver;
 
@@ -29,8 +32,7 @@ public final class TargetConnections implements DatabaseConnector, AutoCloseable
 
 	static final int MAX_IDLE = 2;
 
-	private static final java.util.regex.Pattern URL = java.util.regex.Pattern
-		.compile("(jdbc:postgresql://[^/?#]+/)([^?#]+)(.*)");
+	private static final Pattern URL = Pattern.compile("(jdbc:postgresql://[^/?#]+/)([^?#]+)(.*)");
 
 	private final TargetsProperties.Target target;
 
@@ -95,7 +97,7 @@ public final class TargetConnections implements DatabaseConnector, AutoCloseable
 			throw new SQLException("cannot derive a URL for database " + database + " from pglockwatch.targets["
 					+ this.target.name() + "].url");
 		}
-		return connect(matcher.group(1) + java.net.URLEncoder.encode(database, java.nio.charset.StandardCharsets.UTF_8)
+		return connect(matcher.group(1) + URLEncoder.encode(database, StandardCharsets.UTF_8)
 				.replace("+", "%20") + matcher.group(3));
 	}
 

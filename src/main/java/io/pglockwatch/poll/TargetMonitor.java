@@ -1,20 +1,20 @@
 package io.pglockwatch.poll;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.scheduling.TaskScheduler;
 
 /**
  * Runs one {@link TargetPoller} per configured target. Ticks come from one small scheduler thread and never
@@ -36,23 +36,34 @@ public final class TargetMonitor implements SmartLifecycle {
 
 	private final Clock clock;
 
+	private final TaskScheduler scheduler;
+
+	private final Executor workers;
+
+	private final LongSupplier nanoTime;
+
 	private final List<TargetConnections> connections = new ArrayList<>();
 
-	private final List<TargetPoller> pollers = new ArrayList<>();
-
-	private ScheduledExecutorService scheduler;
-
-	private ExecutorService workers;
+	private final List<ScheduledFuture<?>> ticks = new ArrayList<>();
 
 	private volatile boolean running;
 
 	public TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status, ObjectProvider<PollListener> listeners,
-			Clock clock) {
+			Clock clock, TaskScheduler scheduler, Executor workers) {
+		this(targets, poll, status, listeners, clock, scheduler, workers, System::nanoTime);
+	}
+
+	/** With a replaceable monotonic clock, so that tests can move time by hand. */
+	TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status, ObjectProvider<PollListener> listeners,
+			Clock clock, TaskScheduler scheduler, Executor workers, LongSupplier nanoTime) {
 		this.targets = targets;
 		this.poll = poll;
 		this.status = status;
 		this.listeners = listeners;
 		this.clock = clock;
+		this.scheduler = scheduler;
+		this.workers = workers;
+		this.nanoTime = nanoTime;
 	}
 
 	/** The target's sessions, for components that act on a target (guard, preflight); null if unknown. */
@@ -67,61 +78,51 @@ public final class TargetMonitor implements SmartLifecycle {
 
 	@Override
 	public synchronized void start() {
-		this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("pglockwatch-scheduler"));
-		this.workers = Executors.newCachedThreadPool(threads("pglockwatch-poll"));
 		List<PollListener> listenerList = this.listeners.orderedStream().toList();
-		PollProperties poll = this.poll;
 		List<TargetsProperties.Target> targets = this.targets.targets();
-		long intervalMillis = poll.interval().toMillis();
-		long base = System.nanoTime();
+		Duration interval = this.poll.interval();
+		// the same moment on both clocks: the scheduler takes start times as instants, the pollers measure
+		// how late a tick ran against the monotonic clock
+		Instant base = this.scheduler.getClock().instant();
+		long baseNanos = this.nanoTime.getAsLong();
 		for (int i = 0; i < targets.size(); i++) {
 			TargetsProperties.Target target = targets.get(i);
-			TargetConnections targetConnections = new TargetConnections(target, poll);
+			TargetConnections targetConnections = new TargetConnections(target, this.poll);
 			this.connections.add(targetConnections);
 			LockSnapshotCollector collector = new LockSnapshotCollector(target.name(), this.targets.queryText(),
 					new RelationNameResolver(targetConnections, this.clock));
-			long offset = intervalMillis * i / targets.size();
-			TargetPoller poller = new TargetPoller(target.name(), poll, targetConnections, collector, this.status,
-					listenerList, this.workers, this.clock, base + TimeUnit.MILLISECONDS.toNanos(offset));
-			this.pollers.add(poller);
-			this.scheduler.scheduleAtFixedRate(poller::tick, base + TimeUnit.MILLISECONDS.toNanos(offset) - System.nanoTime(),
-					TimeUnit.MILLISECONDS.toNanos(intervalMillis), TimeUnit.NANOSECONDS);
+			Duration offset = startOffset(i, targets.size(), interval);
+			TargetPoller poller = new TargetPoller(target.name(), this.poll, targetConnections, collector, this.status,
+					listenerList, this.workers, this.clock, this.nanoTime, baseNanos + offset.toNanos());
+			this.ticks.add(this.scheduler.scheduleAtFixedRate(poller::tick, base.plus(offset), interval));
 		}
 		this.running = true;
-		logger.info("Watching {} target(s) every {} ms: {}", targets.size(), intervalMillis,
+		logger.info("Watching {} target(s) every {} ms: {}", targets.size(), interval.toMillis(),
 				targets.stream().map(TargetsProperties.Target::name).toList());
+	}
+
+	/**
+	 * When the first tick of target {@code index} of {@code count} comes after start: the targets' polls are
+	 * spread evenly over one interval instead of all hitting the worker pool (and the monitor's CPU) at once.
+	 */
+	static Duration startOffset(int index, int count, Duration interval) {
+		return interval.multipliedBy(index).dividedBy(count);
 	}
 
 	@Override
 	public synchronized void stop() {
 		this.running = false;
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-			this.workers.shutdownNow();
-			try {
-				this.workers.awaitTermination(5, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		// polls in flight end on their own (every session has statement and socket timeouts); the worker pool
+		// is shut down with the context
+		this.ticks.forEach((tick) -> tick.cancel(false));
+		this.ticks.clear();
 		this.connections.forEach(TargetConnections::close);
 		this.connections.clear();
-		this.pollers.clear();
 	}
 
 	@Override
 	public boolean isRunning() {
 		return this.running;
-	}
-
-	private static ThreadFactory threads(String prefix) {
-		AtomicInteger counter = new AtomicInteger();
-		return (runnable) -> {
-			Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
-			thread.setDaemon(true);
-			return thread;
-		};
 	}
 
 }

@@ -5,9 +5,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.lock.LockSnapshot;
@@ -38,13 +40,16 @@ final class TargetPoller {
 
 	private final List<PollListener> listeners;
 
-	private final ExecutorService workers;
+	private final Executor workers;
 
 	private final Clock clock;
 
+	/** The monotonic clock of durations, deadlines and backoff: {@code System::nanoTime} but in tests. */
+	private final LongSupplier nanoTime;
+
 	private final AtomicReference<Attempt> current = new AtomicReference<>();
 
-	// written when a poll finishes, read by the next tick
+	// written when a poll finishes, read by the next tick; meaningful while connectFailures > 0
 	private volatile long nextAttemptNanos;
 
 	private volatile int connectFailures;
@@ -59,8 +64,8 @@ final class TargetPoller {
 	private long overruns;
 
 	TargetPoller(String name, PollProperties poll, TargetConnections connections,
-			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, ExecutorService workers,
-			Clock clock, long firstTickNanos) {
+			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, Executor workers,
+			Clock clock, LongSupplier nanoTime, long firstTickNanos) {
 		this.name = name;
 		this.poll = poll;
 		this.connections = connections;
@@ -69,11 +74,12 @@ final class TargetPoller {
 		this.listeners = listeners;
 		this.workers = workers;
 		this.clock = clock;
+		this.nanoTime = nanoTime;
 		this.firstTickNanos = firstTickNanos;
 	}
 
 	void tick() {
-		long now = System.nanoTime();
+		long now = this.nanoTime.getAsLong();
 		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
 		Attempt running = this.current.get();
 		if (running != null && !running.workerDone) {
@@ -85,7 +91,8 @@ final class TargetPoller {
 			}
 			return;
 		}
-		if (now < this.nextAttemptNanos) {
+		// nanoTime readings compare only by their difference: the clock's origin is arbitrary and may be negative
+		if (this.connectFailures > 0 && now - this.nextAttemptNanos < 0) {
 			return;
 		}
 		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
@@ -94,7 +101,7 @@ final class TargetPoller {
 		try {
 			this.workers.execute(() -> run(attempt));
 		}
-		catch (java.util.concurrent.RejectedExecutionException ex) {
+		catch (RejectedExecutionException ex) {
 			attempt.finished.set(true); // shutting down
 			attempt.workerDone = true;
 		}
@@ -114,10 +121,14 @@ final class TargetPoller {
 	}
 
 	private void run(Attempt attempt) {
-		attempt.workerStartNanos = System.nanoTime();
+		attempt.workerStartNanos = this.nanoTime.getAsLong();
 		Connection connection = null;
 		boolean broken = false;
 		try {
+			if (attempt.finished.get()) {
+				// its deadline failed it before it got a worker: no session for a poll nobody waits for
+				return;
+			}
 			connection = this.connections.borrow();
 			attempt.connection = connection;
 			if (attempt.finished.get()) {
@@ -128,6 +139,10 @@ final class TargetPoller {
 			LockWaitGraph graph = LockWaitGraph.of(snapshot);
 			if (attempt.finished.compareAndSet(false, true)) {
 				finish(attempt, snapshot, graph, null, null);
+			}
+			else {
+				// the deadline won and is aborting this session: it must not go back to the pool for the next poll
+				broken = true;
 			}
 		}
 		catch (Exception ex) {
@@ -144,7 +159,7 @@ final class TargetPoller {
 
 	private void finish(Attempt attempt, LockSnapshot snapshot, LockWaitGraph graph, PollFailure failure,
 			String error) {
-		Duration duration = Duration.ofNanos(System.nanoTime() - attempt.startedNanos);
+		Duration duration = Duration.ofNanos(this.nanoTime.getAsLong() - attempt.startedNanos);
 		TargetState previous = this.status.get(this.name);
 		TargetState state;
 		if (failure == null) {
@@ -171,7 +186,7 @@ final class TargetPoller {
 		}
 		this.status.set(state);
 		// a poll that never reached a worker (its deadline came first) started as late as the deadline
-		long started = (attempt.workerStartNanos != 0) ? attempt.workerStartNanos : System.nanoTime();
+		long started = (attempt.workerStartNanos != 0) ? attempt.workerStartNanos : this.nanoTime.getAsLong();
 		PollOutcome outcome = new PollOutcome(this.name, state, duration, snapshot, graph, failure, error,
 				Duration.ofNanos(Math.max(0, started - attempt.dueNanos)), attempt.overruns);
 		for (PollListener listener : this.listeners) {

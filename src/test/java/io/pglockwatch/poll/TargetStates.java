@@ -19,4 +19,9 @@ public final class TargetStates {
 		status.set(TargetState.initial(target).failed(Instant.now(), Duration.ofSeconds(2), PollFailure.CONNECT, error));
 	}
 
+	/** A failed poll after the target's current state, as the poller records it: the last graph is kept, stale. */
+	public static void failed(TargetStatus status, String target, PollFailure failure, String error) {
+		status.set(status.get(target).failed(Instant.now(), Duration.ofSeconds(2), failure, error));
+	}
+
 }
