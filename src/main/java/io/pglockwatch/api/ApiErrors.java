@@ -1,5 +1,9 @@
 package io.pglockwatch.api;
 
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,15 +31,37 @@ public class ApiErrors {
 		if (ex instanceof ErrorResponse response) {
 			return ResponseEntity.status(response.getStatusCode()).body(response.getBody());
 		}
-		if (ex instanceof MissingServletRequestParameterException
-				|| ex instanceof MethodArgumentTypeMismatchException) {
-			ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
-			return ResponseEntity.badRequest().body(problem);
+		if (ex instanceof MissingServletRequestParameterException missing) {
+			return badRequest("parameter '" + missing.getParameterName() + "' is required");
+		}
+		if (ex instanceof MethodArgumentTypeMismatchException mismatch) {
+			return badRequest("parameter '" + mismatch.getName() + "' must be " + accepted(mismatch.getRequiredType())
+					+ ", not '" + mismatch.getValue() + "'");
 		}
 		logger.error("API request failed", ex);
 		return ResponseEntity.internalServerError()
 			.body(ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
 					"pg-lockwatch failed to answer this request; the service log has the details"));
+	}
+
+	private static ResponseEntity<ProblemDetail> badRequest(String detail) {
+		return ResponseEntity.badRequest().body(ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail));
+	}
+
+	/** What a parameter of this type accepts, in words a caller reads, not a Java type name. */
+	static String accepted(Class<?> type) {
+		if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+			return "a whole number";
+		}
+		if (type == boolean.class || type == Boolean.class) {
+			return "true or false";
+		}
+		if (type != null && type.isEnum()) {
+			return "one of " + Arrays.stream(type.getEnumConstants())
+				.map((c) -> ((Enum<?>) c).name().toLowerCase(Locale.ROOT).replace('_', '-'))
+				.collect(Collectors.joining(", "));
+		}
+		return "a valid value";
 	}
 
 }

@@ -5,11 +5,14 @@ import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.config.Customizer;
@@ -65,6 +68,15 @@ public class SecurityConfiguration {
 				.build())
 			.toList();
 		return new InMemoryUserDetailsManager(users);
+	}
+
+	@Bean
+	FilterRegistrationBean<RequestHygieneFilter> requestHygieneFilter(JsonMapper json) {
+		// ahead of everything, security included: these requests never get far enough to fail loudly
+		FilterRegistrationBean<RequestHygieneFilter> registration = new FilterRegistrationBean<>(
+				new RequestHygieneFilter(json));
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		return registration;
 	}
 
 	@Bean

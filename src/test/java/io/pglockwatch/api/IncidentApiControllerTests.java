@@ -142,7 +142,9 @@ class IncidentApiControllerTests {
 		this.mvc.perform(get("/api/v1/incidents").param("limit", "0")).andExpect(status().isBadRequest());
 		this.mvc.perform(get("/api/v1/incidents").param("limit", "many"))
 			.andExpect(status().isBadRequest())
-			.andExpect(content().contentTypeCompatibleWith("application/problem+json"));
+			.andExpect(content().contentTypeCompatibleWith("application/problem+json"))
+			// what the parameter accepts, in words, never a Java type name
+			.andExpect(jsonPath("$.detail").value("parameter 'limit' must be a whole number, not 'many'"));
 	}
 
 	@Test

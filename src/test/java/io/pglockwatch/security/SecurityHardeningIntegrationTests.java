@@ -1,6 +1,7 @@
 package io.pglockwatch.security;
 
 import java.net.CookieManager;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -144,6 +145,39 @@ class SecurityHardeningIntegrationTests {
 			.containsIgnoringCase("SameSite=Lax"));
 		assertThat(login.body()).doesNotContain("onsubmit", "onclick", "<script>");
 		assertThat(get("/js/confirm.js", null).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void requestsNothingServesAre4xxProblemsInOneLogLine(CapturedOutput output) throws Exception {
+		String[][] cases = { { "GET /actuator/health HTTP/1.1", "multipart/form-data", "415" },
+				{ "POST /actuator/prometheus HTTP/1.1", "multipart/form-data; boundary=x", "415" },
+				{ "POST /api/v1/targets HTTP/1.1", "multipart/form-data; boundary=x", "415" },
+				{ "GET /api/v1/incidents?state=%ZZ HTTP/1.1", null, "400" },
+				{ "GET /api/v1/incidents?state=%C0%AF HTTP/1.1", null, "400" },
+				{ "GET /incidents?state=%C0%AF HTTP/1.1", null, "400" },
+				{ "GET /error HTTP/1.1", null, "404" } };
+		raw("GET /actuator/health HTTP/1.1", null); // the first request's own start-up lines are not ours
+		for (String[] c : cases) {
+			int linesBefore = output.getAll().split("\n").length;
+			String response = raw(c[0], c[1]);
+			assertThat(response).as(c[0]).startsWith("HTTP/1.1 " + c[2]).contains("application/problem+json");
+			assertThat(response).doesNotContain("Exception", "at org.");
+			int logged = output.getAll().split("\n").length - linesBefore;
+			assertThat(logged).as("log lines for " + c[0]).isLessThanOrEqualTo(1);
+		}
+	}
+
+	/** A request sent as bytes: java.net.http refuses to send a malformed percent-encoding. */
+	private String raw(String requestLine, String contentType) throws Exception {
+		try (Socket socket = new Socket("localhost", this.port)) {
+			socket.setSoTimeout(10_000);
+			String request = requestLine + "\r\nHost: localhost\r\nAuthorization: Basic "
+					+ Base64.getEncoder().encodeToString(("viewer:" + TestLogin.PASSWORD).getBytes(StandardCharsets.UTF_8))
+					+ "\r\n" + ((contentType != null) ? "Content-Type: " + contentType + "\r\nContent-Length: 2\r\n" : "")
+					+ "Connection: close\r\n\r\n" + ((contentType != null) ? "--" : "");
+			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		}
 	}
 
 	private HttpResponse<String> setLogLevel(String user) throws Exception {
