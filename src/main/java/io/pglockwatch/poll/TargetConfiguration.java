@@ -71,8 +71,8 @@ class TargetConfiguration {
 	}
 
 	@Bean
-	UnknownPropertiesCheck unknownPropertiesCheck(ConfigurableEnvironment environment, ApplicationContext context) {
-		return new UnknownPropertiesCheck(environment, context);
+	static ConfigurationCheck configurationCheck() {
+		return new ConfigurationCheck();
 	}
 
 }

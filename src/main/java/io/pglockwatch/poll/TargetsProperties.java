@@ -21,7 +21,7 @@ import org.springframework.validation.annotation.Validated;
 /**
  * The PostgreSQL servers to watch and how much of their query text leaves the service ({@code pglockwatch.targets},
  * {@code pglockwatch.query-text}). The other sections under {@code pglockwatch} belong to their features; a key
- * under {@code pglockwatch} that no feature knows stops startup ({@link UnknownPropertiesCheck}).
+ * under {@code pglockwatch} that no feature knows stops startup ({@link ConfigurationCheck}).
  *
  * @param targets the PostgreSQL servers to watch; at least one
  * @param queryText how much query text leaves the service (API, dashboard, alerts, logs)
@@ -73,8 +73,7 @@ public record TargetsProperties(@NotEmpty(message = NO_TARGET) List<@Valid Targe
 	 */
 	public record Target(
 			@NotNull(message = "must be set") @Pattern(regexp = "[a-z0-9-]{1,40}", message = "must match [a-z0-9-]{1,40}") String name,
-			@NotNull(message = "must be set") @Pattern(regexp = "jdbc:postgresql://[^/?#]+/[^?#]+(\\?.*)?",
-					message = "must look like jdbc:postgresql://host:5432/database") String url,
+			@NotNull(message = "must be set") @PostgresUrl String url,
 			String username, String password, @Valid DetectionOverride detection) {
 
 		@Override

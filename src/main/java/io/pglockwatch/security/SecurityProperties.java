@@ -1,6 +1,8 @@
 package io.pglockwatch.security;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
@@ -27,6 +29,12 @@ public record SecurityProperties(@DefaultValue("true") boolean loginRequired, Li
 	public SecurityProperties {
 		users = (users == null) ? List.of() : List.copyOf(users);
 		apiTokens = (apiTokens == null) ? List.of() : List.copyOf(apiTokens);
+	}
+
+	@AssertTrue(message = "user names must be unique (pglockwatch.security.users[*].name)")
+	boolean isUserNamesUnique() {
+		Set<String> seen = new HashSet<>();
+		return this.users.stream().map(User::name).filter((name) -> name != null).allMatch(seen::add);
 	}
 
 	@AssertTrue(message = "pglockwatch.security.users must name at least one user while "

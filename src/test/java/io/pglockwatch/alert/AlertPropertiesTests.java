@@ -77,14 +77,14 @@ class AlertPropertiesTests {
 		assertFailure("pglockwatch.alerts.webhook.url=hooks.example.com/lockwatch",
 				"pglockwatch.alerts.dashboard-url=https://lockwatch.example.com", "alerts.webhook.url");
 		assertFailure("pglockwatch.alerts.webhook.url=https://hooks.example.com/lockwatch",
-				"pglockwatch.alerts.dashboard-url=lockwatch.example.com", "alerts.dashboardUrl");
+				"pglockwatch.alerts.dashboard-url=lockwatch.example.com", "alerts.dashboard-url");
 	}
 
 	@Test
 	void deliverySettingsOutOfRangeAreRejected() {
-		assertFailure("pglockwatch.alerts.delivery.request-timeout=50ms", "alerts.delivery.requestTimeout");
-		assertFailure("pglockwatch.alerts.delivery.initial-backoff=0ms", "alerts.delivery.initialBackoff");
-		assertFailure("pglockwatch.alerts.delivery.max-events-per-minute=0", "alerts.delivery.maxEventsPerMinute");
+		assertFailure("pglockwatch.alerts.delivery.request-timeout=50ms", "alerts.delivery.request-timeout");
+		assertFailure("pglockwatch.alerts.delivery.initial-backoff=0ms", "alerts.delivery.initial-backoff");
+		assertFailure("pglockwatch.alerts.delivery.max-events-per-minute=0", "alerts.delivery.max-events-per-minute");
 		assertFailure("pglockwatch.alerts.pagerduty.routnig-key=" + KEY, "pglockwatch.alerts.pagerduty.routnig-key");
 	}
 

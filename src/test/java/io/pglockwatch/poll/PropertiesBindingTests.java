@@ -117,7 +117,7 @@ class PropertiesBindingTests {
 
 	@Test
 	void zeroLockTimeout() {
-		assertFailure("poll.lockTimeout", concat(ONE_TARGET, "pglockwatch.poll.lock-timeout=0ms"));
+		assertFailure("poll.lock-timeout", concat(ONE_TARGET, "pglockwatch.poll.lock-timeout=0ms"));
 	}
 
 	@Test
@@ -146,10 +146,40 @@ class PropertiesBindingTests {
 		assertFailure("pglockwatch.guard.moed", concat(ONE_TARGET, "pglockwatch.guard.moed=enforce"));
 	}
 
+	/** Every problem in one message: none hides another, each names its property, enums list their values. */
+	@Test
+	void everyProblemIsReportedAtOnce() {
+		this.runner
+			.withPropertyValues("pglockwatch.targets[0].name=orders",
+					"pglockwatch.targets[0].url=jdbc:postgresql://db:notaport/app", "pglockwatch.targets[1].name=billing",
+					"pglockwatch.targets[1].url=jdbc:postgresql://db:5432/app?sslmode=bogus",
+					"pglockwatch.targets[2].name=stock", "pglockwatch.targets[2].url=jdbc:postgresql://db/app?colour=red",
+					"pglockwatch.detection.ddl-queue.min-wait=fast", "pglockwatch.detection.resolve-after=-1s",
+					"pglockwatch.guard.mode=enforced", "pglockwatch.query-text=partial",
+					"pglockwatch.security.users[0].name=sre", "pglockwatch.security.users[0].password-hash=" + HASH,
+					"pglockwatch.security.users[0].role=viewer", "pglockwatch.security.users[1].name=sre",
+					"pglockwatch.security.users[1].password-hash=" + HASH, "pglockwatch.security.users[1].role=boss",
+					"pglockwatch.gaurd.mode=enforce")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				String message = messages(context.getStartupFailure());
+				assertThat(message).contains("pglockwatch.targets[0].url: port 'notaport' must be a number from 1 to 65535",
+						"pglockwatch.targets[1].url: parameter 'sslmode' must be one of disable, allow, prefer, require, verify-ca, verify-full",
+						"pglockwatch.targets[2].url: parameter 'colour' is not a parameter of the PostgreSQL driver",
+						"pglockwatch.detection.ddl-queue.min-wait: must be a duration",
+						"pglockwatch.detection.resolve-after: must not be negative",
+						"pglockwatch.guard.mode: must be one of off, dry-run, enforce",
+						"pglockwatch.query-text: must be one of full, redacted, none",
+						"pglockwatch.security.users[1].role: must be one of viewer, operator",
+						"user names must be unique", "pglockwatch.gaurd.mode: not a known property")
+					.doesNotContain("Bindable@", HASH);
+			});
+	}
+
 	@Test
 	void unknownSectionIsRejected() {
-		assertFailure("Unknown property pglockwatch.gaurd.mode", concat(ONE_TARGET, "pglockwatch.gaurd.mode=enforce"));
-		assertFailure("Unknown property pglockwatch.nosuch", concat(ONE_TARGET, "pglockwatch.nosuch=1"));
+		assertFailure("pglockwatch.gaurd.mode: not a known property", concat(ONE_TARGET, "pglockwatch.gaurd.mode=enforce"));
+		assertFailure("pglockwatch.nosuch: not a known property", concat(ONE_TARGET, "pglockwatch.nosuch=1"));
 	}
 
 	@Test
@@ -183,7 +213,7 @@ class PropertiesBindingTests {
 
 	@Test
 	void aPlainPasswordInsteadOfABcryptHash() {
-		assertFailure("security.users[0].passwordHash", concat(ONE_TARGET, "pglockwatch.security.login-required=true",
+		assertFailure("security.users[0].password-hash", concat(ONE_TARGET, "pglockwatch.security.login-required=true",
 				"pglockwatch.security.users[0].name=sre", "pglockwatch.security.users[0].password-hash=hunter2",
 				"pglockwatch.security.users[0].role=viewer"));
 	}

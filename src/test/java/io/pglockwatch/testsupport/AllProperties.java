@@ -4,9 +4,9 @@ import io.pglockwatch.alert.AlertProperties;
 import io.pglockwatch.guard.GuardProperties;
 import io.pglockwatch.incident.DetectionProperties;
 import io.pglockwatch.incident.IncidentProperties;
+import io.pglockwatch.poll.ConfigurationCheck;
 import io.pglockwatch.poll.PollProperties;
 import io.pglockwatch.poll.TargetsProperties;
-import io.pglockwatch.poll.UnknownPropertiesCheck;
 import io.pglockwatch.security.SecurityProperties;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -15,7 +15,7 @@ import org.springframework.context.annotation.Import;
 /** Every feature's {@code pglockwatch.*} properties record and the check for keys none of them binds. */
 @EnableConfigurationProperties({ TargetsProperties.class, PollProperties.class, DetectionProperties.class,
 		IncidentProperties.class, AlertProperties.class, SecurityProperties.class, GuardProperties.class })
-@Import(UnknownPropertiesCheck.class)
+@Import(ConfigurationCheck.class)
 public class AllProperties {
 
 }
