@@ -4,10 +4,12 @@ import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumMap;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -19,10 +21,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pglockwatch.alert.PagerDutyEvent.Routed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
@@ -45,6 +50,13 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private static final Duration TICK = Duration.ofMillis(200);
 
+	private static final int MAX_BODY_READ = 65536;
+
+	private static final int MAX_BODY_KEPT = 4096;
+
+	private static final TypeReference<LinkedHashMap<String, JsonNode>> STORED_EVENT = new TypeReference<>() {
+	};
+
 	private final AlertOutbox outbox;
 
 	private final AlertProperties alerts;
@@ -57,7 +69,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final Map<AlertChannel, Deque<Instant>> recentSends = new EnumMap<>(AlertChannel.class);
 
-	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+	private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
 
 	private final Map<AlertChannel, AlertOutbox.Backlog> backlog = new ConcurrentHashMap<>();
 
@@ -139,30 +151,26 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	private void send(OutboxEntry entry) {
-		String url = (entry.channel() == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().url() : this.alerts.webhook().url();
-		Response response;
+		String body;
 		try {
-			String body = entry.payload();
-			if (entry.channel() == AlertChannel.PAGERDUTY) {
-				ObjectNode event = (ObjectNode) this.json.readTree(body);
-				event.put("routing_key", this.alerts.pagerduty().routingKey());
-				body = event.toString();
-			}
-			String requestBody = body;
-			response = this.http.post()
-				.uri(url)
-				.contentType(MediaType.APPLICATION_JSON)
-				.body(requestBody)
-				.exchange((request, reply) -> new Response(reply.getStatusCode().value(),
-						// mask before cutting, so no part of the key survives a cut
-						cut(mask(new String(reply.getBody().readNBytes(65536), java.nio.charset.StandardCharsets.UTF_8))),
-						seconds(reply.getHeaders().getFirst("Retry-After"))));
+			body = body(entry);
 		}
-		catch (tools.jackson.core.JacksonException | ClassCastException ex) {
+		catch (JacksonException ex) {
 			this.outbox.markFailed(entry.id(), null, "stored payload is not a JSON object: " + ex.getMessage());
-			count(entry, "rejected");
+			count(entry, Outcome.REJECTED);
 			logger.error("Alert {} of incident {} has a corrupt payload; not sent", entry.id(), entry.incidentId());
 			return;
+		}
+		Response response;
+		try {
+			response = this.http.post()
+				.uri(url(entry.channel()))
+				.contentType(MediaType.APPLICATION_JSON)
+				.body(body)
+				.exchange((request, reply) -> new Response(reply.getStatusCode().value(),
+						// mask before cutting, so no part of the key survives a cut
+						cut(mask(new String(reply.getBody().readNBytes(MAX_BODY_READ), StandardCharsets.UTF_8))),
+						seconds(reply.getHeaders().getFirst("Retry-After"))));
 		}
 		catch (RuntimeException ex) {
 			retry(entry, null, describe(ex), backoff(entry.attempts()));
@@ -171,8 +179,8 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		int status = response.status();
 		if (status >= 200 && status < 300) {
 			this.outbox.markSent(entry.id(), status, this.clock.instant());
-			count(entry, "sent");
-			logger.info("Alert {} {} for incident {} accepted by {} ({})", entry.action(), entry.dedupKey(),
+			count(entry, Outcome.SENT);
+			logger.info("Alert {} {} for incident {} accepted by {} ({})", entry.action().label(), entry.dedupKey(),
 					entry.incidentId(), entry.channel().label(), status);
 		}
 		else if (status == 429) {
@@ -186,19 +194,32 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		else {
 			String error = "HTTP " + status + ": " + mask(response.body());
 			this.outbox.markFailed(entry.id(), status, error);
-			count(entry, "rejected");
-			logger.error("Alert {} {} for incident {} rejected by {}, not retried: {}", entry.action(), entry.dedupKey(),
-					entry.incidentId(), entry.channel().label(), error);
+			count(entry, Outcome.REJECTED);
+			logger.error("Alert {} {} for incident {} rejected by {}, not retried: {}", entry.action().label(),
+					entry.dedupKey(), entry.incidentId(), entry.channel().label(), error);
 		}
+	}
+
+	/** The stored body; for PagerDuty with the routing key, which is never stored. */
+	private String body(OutboxEntry entry) {
+		if (entry.channel() != AlertChannel.PAGERDUTY) {
+			return entry.payload();
+		}
+		Map<String, JsonNode> stored = this.json.readValue(entry.payload(), STORED_EVENT);
+		return this.json.writeValueAsString(new Routed(this.alerts.pagerduty().routingKey(), stored));
+	}
+
+	private String url(AlertChannel channel) {
+		return (channel == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().url() : this.alerts.webhook().url();
 	}
 
 	private void retry(OutboxEntry entry, Integer status, String error, Duration wait) {
 		String masked = mask(error);
 		this.outbox.markRetry(entry.id(), status, masked, this.clock.instant().plus(wait));
-		count(entry, "retried");
-		logger.warn("Alert {} {} for incident {} to {} failed (attempt {}): {}; retrying in {} ms", entry.action(),
-				entry.dedupKey(), entry.incidentId(), entry.channel().label(), entry.attempts() + 1, masked,
-				wait.toMillis());
+		count(entry, Outcome.RETRIED);
+		logger.warn("Alert {} {} for incident {} to {} failed (attempt {}): {}; retrying in {} ms",
+				entry.action().label(), entry.dedupKey(), entry.incidentId(), entry.channel().label(),
+				entry.attempts() + 1, masked, wait.toMillis());
 	}
 
 	/** Exponential backoff with jitter: between half and all of initial x 2^attempts, capped. */
@@ -220,7 +241,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	private static String cut(String body) {
-		return body.length() <= 4096 ? body : body.substring(0, 4096) + "…";
+		return body.length() <= MAX_BODY_KEPT ? body : body.substring(0, MAX_BODY_KEPT) + "…";
 	}
 
 	private String mask(String text) {
@@ -246,18 +267,18 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		return mask(text.toString());
 	}
 
-	private void count(OutboxEntry entry, String outcome) {
-		counter(entry.channel(), entry.action(), outcome).increment();
+	private void count(OutboxEntry entry, Outcome outcome) {
+		counter(entry.action(), outcome).increment();
 	}
 
-	private Counter counter(AlertChannel channel, String action, String outcome) {
-		return this.counters.computeIfAbsent(channel.label() + "/" + action + "/" + outcome,
-				(k) -> Counter.builder("pglockwatch.alert.events")
+	private Counter counter(AlertAction action, Outcome outcome) {
+		return this.counters.computeIfAbsent(new CounterKey(action, outcome),
+				(key) -> Counter.builder("pglockwatch.alert.events")
 					.description("Alert events by channel, action and outcome: sent (accepted), retried (a failed "
 							+ "attempt that will be repeated), rejected (refused for good, e.g. HTTP 400)")
-					.tag("channel", channel.label())
-					.tag("action", action)
-					.tag("outcome", outcome)
+					.tag("channel", action.channel().label())
+					.tag("action", action.label())
+					.tag("outcome", outcome.label())
 					.register(this.registry));
 	}
 
@@ -267,11 +288,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		for (AlertChannel channel : AlertChannel.values()) {
 			// backlog gauges for every channel: events of a channel turned off stay visible
 			if (enabled(channel)) {
-				List<String> actions = (channel == AlertChannel.PAGERDUTY) ? List.of("trigger", "resolve")
-						: List.of("opened", "escalated", "resolved");
-				for (String action : actions) {
-					for (String outcome : List.of("sent", "retried", "rejected")) {
-						counter(channel, action, outcome);
+				for (AlertAction action : AlertAction.of(channel)) {
+					for (Outcome outcome : Outcome.values()) {
+						counter(action, outcome);
 					}
 				}
 			}
@@ -333,6 +352,20 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		catch (NumberFormatException ex) {
 			return null; // an HTTP date: use the configured wait instead
 		}
+	}
+
+	/** What a delivery attempt came to, as counted. */
+	private enum Outcome {
+
+		SENT, RETRIED, REJECTED;
+
+		String label() {
+			return name().toLowerCase(Locale.ROOT);
+		}
+
+	}
+
+	private record CounterKey(AlertAction action, Outcome outcome) {
 	}
 
 	private record Response(int status, String body, Duration retryAfter) {

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -105,7 +106,7 @@ final class AlertHarness implements AutoCloseable {
 		String dashboard = this.alerts.dashboardUrl();
 		this.enqueuer = new AlertEnqueuer(this.outbox, this.incidents,
 				new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock,
-				(incident) -> java.util.Map.of("mode", "dry-run", "actions", java.util.List.of()));
+				(incident) -> Map.of("mode", "dry-run", "actions", List.of()));
 		this.logs.start();
 		this.logger.addAppender(this.logs);
 	}
