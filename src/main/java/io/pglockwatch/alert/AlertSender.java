@@ -1,10 +1,9 @@
 package io.pglockwatch.alert;
 
-import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumMap;
@@ -12,10 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledFuture;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -29,18 +25,23 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
+import org.springframework.boot.http.client.HttpClientSettings;
+import org.springframework.boot.http.client.HttpRedirects;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.util.backoff.BackOffExecution;
+import org.springframework.util.backoff.ExponentialBackOff;
 import org.springframework.web.client.RestClient;
 
 /**
- * Delivers the outbox at least once. One thread works through due events, oldest first and in order per
- * incident and channel (a resolve never overtakes its trigger). 2xx is accepted; 429 waits for Retry-After
- * (or {@code rate-limited-backoff}); 5xx, 408, timeouts and connection errors are retried with exponential
- * backoff and jitter; any other status (400: the event is invalid) is logged with the response body,
- * counted and not retried. Each channel sends at most {@code max-events-per-minute}. The PagerDuty routing
- * key is added to the body only here and is masked in every log line and stored error.
+ * Delivers the outbox at least once. One scheduler thread works through due events, oldest first and in order per
+ * incident and channel (a resolve never overtakes its trigger). 2xx is accepted; 429 waits for Retry-After (or
+ * {@code rate-limited-backoff}); 5xx, 408, timeouts and connection errors are retried with exponential backoff and
+ * jitter; any other status (400: the event is invalid) is logged with the response body, counted and not retried.
+ * Each channel sends at most {@code max-events-per-minute}. The PagerDuty routing key is added to the body only
+ * here and is masked in every log line and stored error.
  */
 final class AlertSender implements SmartLifecycle, MeterBinder {
 
@@ -53,6 +54,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private static final int MAX_BODY_READ = 65536;
 
 	private static final int MAX_BODY_KEPT = 4096;
+
+	// the doubling reaches any max-backoff long before this: past it the wait stays at the cap
+	private static final int MAX_DOUBLINGS = 64;
 
 	private static final TypeReference<LinkedHashMap<String, JsonNode>> STORED_EVENT = new TypeReference<>() {
 	};
@@ -67,6 +71,10 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final RestClient http;
 
+	private final TaskScheduler scheduler;
+
+	private final ExponentialBackOff backOff;
+
 	private final Map<AlertChannel, Deque<Instant>> recentSends = new EnumMap<>(AlertChannel.class);
 
 	private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
@@ -78,20 +86,31 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private MeterRegistry registry;
 
-	private ScheduledExecutorService loop;
+	private ScheduledFuture<?> ticks;
 
 	private volatile boolean running;
 
-	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock) {
+	/**
+	 * @param http Boot's builder, so delivery requests are observed as {@code http.client.requests}
+	 * @param scheduler runs every pass; must have one thread, since the rate windows are not shared between threads
+	 */
+	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock, RestClient.Builder http,
+			TaskScheduler scheduler) {
 		this.outbox = outbox;
 		this.alerts = alerts;
 		this.json = json;
 		this.clock = clock;
+		this.scheduler = scheduler;
 		Duration timeout = alerts.delivery().requestTimeout();
-		JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(
-				HttpClient.newBuilder().connectTimeout(timeout).build());
-		requests.setReadTimeout(timeout);
-		this.http = RestClient.builder().requestFactory(requests).build();
+		// a receiver that redirects a POST gets no second request, as with the JDK client's own default
+		HttpClientSettings settings = HttpClientSettings.defaults()
+			.withTimeouts(timeout, timeout)
+			.withRedirects(HttpRedirects.DONT_FOLLOW);
+		this.http = http.requestFactory(ClientHttpRequestFactoryBuilder.jdk().build(settings)).build();
+		this.backOff = new ExponentialBackOff(alerts.delivery().initialBackoff().toMillis(), 2.0);
+		this.backOff.setMaxInterval(alerts.delivery().maxBackoff().toMillis());
+		// spreads retries of events that failed together; the first wait is never shorter than initial-backoff
+		this.backOff.setJitter(alerts.delivery().initialBackoff().toMillis() / 2);
 		for (AlertChannel channel : AlertChannel.values()) {
 			this.recentSends.put(channel, new ArrayDeque<>());
 		}
@@ -103,13 +122,15 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	/** Sends what is due now instead of at the next tick. */
 	void wake() {
-		ScheduledExecutorService executor = this.loop;
-		if (executor != null && this.running) {
-			executor.execute(this::drainQuietly);
+		if (this.running) {
+			this.scheduler.schedule(this::drainQuietly, this.scheduler.getClock().instant());
 		}
 	}
 
 	private void drainQuietly() {
+		if (!this.running) {
+			return;
+		}
 		try {
 			drain();
 		}
@@ -122,12 +143,11 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	void drain() {
 		// per channel, so a channel that is off, paused or over its rate never holds up another
 		for (AlertChannel channel : AlertChannel.values()) {
-			if (!enabled(channel) || this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN))) {
+			if (!enabled(channel) || paused(channel)) {
 				continue;
 			}
 			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH)) {
-				if (!this.running || !withinRate(channel)
-						|| this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN))) {
+				if (!this.running || !withinRate(channel) || paused(channel)) {
 					break;
 				}
 				send(entry);
@@ -137,6 +157,11 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		this.backlog.putAll(this.outbox.backlog());
 	}
 
+	private boolean paused(AlertChannel channel) {
+		return this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN));
+	}
+
+	/** A sliding minute per channel; counts the send it allows. */
 	private boolean withinRate(AlertChannel channel) {
 		Deque<Instant> sends = this.recentSends.get(channel);
 		Instant now = this.clock.instant();
@@ -222,16 +247,18 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 				entry.attempts() + 1, masked, wait.toMillis());
 	}
 
-	/** Exponential backoff with jitter: between half and all of initial x 2^attempts, capped. */
+	/**
+	 * The wait after failed attempt number {@code attempts + 1}: initial-backoff doubled per earlier attempt, plus or
+	 * minus jitter of up to half of it, never below initial-backoff nor above max-backoff.
+	 */
 	Duration backoff(int attempts) {
-		Duration initial = this.alerts.delivery().initialBackoff();
-		Duration max = this.alerts.delivery().maxBackoff();
-		Duration full = initial.multipliedBy(1L << Math.min(attempts, 20));
-		if (full.compareTo(max) > 0 || full.isNegative()) {
-			full = max;
+		// the count lives in the outbox, across passes and restarts, so a fresh execution is stepped up to it
+		BackOffExecution execution = this.backOff.start();
+		long wait = execution.nextBackOff();
+		for (int i = Math.min(attempts, MAX_DOUBLINGS); i > 0; i--) {
+			wait = execution.nextBackOff();
 		}
-		long millis = full.toMillis();
-		return Duration.ofMillis(millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
+		return Duration.ofMillis(wait);
 	}
 
 	private Duration retryAfter(Response response) {
@@ -313,27 +340,19 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	@Override
 	public void start() {
-		this.loop = Executors.newSingleThreadScheduledExecutor((r) -> {
-			Thread thread = new Thread(r, "pglockwatch-alert-sender");
-			thread.setDaemon(true);
-			return thread;
-		});
 		this.running = true;
 		// pending events of an earlier run go out first
-		this.loop.scheduleWithFixedDelay(this::drainQuietly, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+		this.ticks = this.scheduler.scheduleWithFixedDelay(this::drainQuietly, TICK);
 	}
 
+	/**
+	 * Stops the ticks; a pass under way ends after its current request, and the scheduler's shutdown waits for it.
+	 */
 	@Override
 	public void stop() {
 		this.running = false;
-		if (this.loop != null) {
-			this.loop.shutdown();
-			try {
-				this.loop.awaitTermination(this.alerts.delivery().requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
+		if (this.ticks != null) {
+			this.ticks.cancel(false);
 		}
 	}
 
