@@ -123,7 +123,7 @@ public final class AlertPayloads {
 	}
 
 	/** {@code pid 4242 idle in transaction 12m (app reporting)} */
-	static String who(SessionFacts s) {
+	private static String who(SessionFacts s) {
 		if (s == null) {
 			return "unknown session";
 		}
@@ -145,7 +145,7 @@ public final class AlertPayloads {
 	}
 
 	/** 42s, 12m, 1h05m */
-	static String human(Duration duration) {
+	private static String human(Duration duration) {
 		if (duration == null) {
 			return "?";
 		}

@@ -116,7 +116,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		}
 	}
 
-	boolean enabled(AlertChannel channel) {
+	private boolean enabled(AlertChannel channel) {
 		return (channel == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().enabled() : this.alerts.webhook().enabled();
 	}
 
@@ -140,7 +140,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		}
 	}
 
-	void drain() {
+	private void drain() {
 		// per channel, so a channel that is off, paused or over its rate never holds up another
 		for (AlertChannel channel : AlertChannel.values()) {
 			if (!enabled(channel) || paused(channel)) {
@@ -251,7 +251,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	 * The wait after failed attempt number {@code attempts + 1}: initial-backoff doubled per earlier attempt, plus or
 	 * minus jitter of up to half of it, never below initial-backoff nor above max-backoff.
 	 */
-	Duration backoff(int attempts) {
+	private Duration backoff(int attempts) {
 		// the count lives in the outbox, across passes and restarts, so a fresh execution is stepped up to it
 		BackOffExecution execution = this.backOff.start();
 		long wait = execution.nextBackOff();
