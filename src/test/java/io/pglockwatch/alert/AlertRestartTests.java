@@ -160,8 +160,10 @@ class AlertRestartTests {
 				await().atMost(PATIENCE).until(() -> ddlIncident(first, ddl.pid()) != null);
 				incident = ddlIncident(first, ddl.pid());
 				AlertOutbox outbox = first.getBean(AlertOutbox.class);
+				// an attempt that got PagerDuty's answer: on a loaded machine the very first request of the JVM can
+				// outlast the 500 ms timeout, and is then retried like any other
 				await().atMost(PATIENCE).until(() -> !outbox.forIncident(incident.id()).isEmpty()
-						&& outbox.forIncident(incident.id()).get(0).attempts() >= 1);
+						&& Integer.valueOf(503).equals(outbox.forIncident(incident.id()).get(0).lastStatus()));
 				assertThat(outbox.forIncident(incident.id())).singleElement().satisfies((row) -> {
 					assertThat(row.action()).isEqualTo(AlertAction.TRIGGER);
 					assertThat(row.state()).isEqualTo(OutboxEntry.State.PENDING);
