@@ -6,22 +6,37 @@ import io.pglockwatch.guard.GuardAlertNote;
 import io.pglockwatch.incident.IncidentStore;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.web.client.RestClient;
 
 /** Alert channels: the outbox in the incident store, what fills it, and the sender that empties it. */
 @Configuration(proxyBeanMethods = false)
 class AlertConfiguration {
+
+	private static final String SENDER_SCHEDULER = "alertSenderScheduler";
 
 	@Bean
 	AlertOutbox alertOutbox(JdbcClient jdbc) {
 		return new AlertOutbox(jdbc);
 	}
 
+	/**
+	 * The sender's own thread. Not a default candidate: as a plain TaskScheduler (and Executor) bean it would make
+	 * Boot back off from its application task executor and scheduler, and serve other features' tasks.
+	 */
+	@Bean(name = SENDER_SCHEDULER, defaultCandidate = false)
+	ThreadPoolTaskScheduler alertSenderScheduler(AlertProperties alerts) {
+		return senderScheduler(alerts);
+	}
+
 	@Bean
-	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock) {
-		return new AlertSender(outbox, alerts, json, clock);
+	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock,
+			RestClient.Builder http, @Qualifier(SENDER_SCHEDULER) ThreadPoolTaskScheduler scheduler) {
+		return new AlertSender(outbox, alerts, json, clock, http, scheduler);
 	}
 
 	@Bean
@@ -30,6 +45,20 @@ class AlertConfiguration {
 		String dashboard = alerts.dashboardUrl();
 		return new AlertEnqueuer(outbox, incidents, new AlertPayloads(json, dashboard == null ? "" : dashboard),
 				alerts, sender, clock, guardNote::about);
+	}
+
+	/**
+	 * One thread, so passes never overlap (the rate windows are the sender's alone). On shutdown it lets a pass
+	 * under way finish its request and mark the outbox, or the event would be sent again after a restart.
+	 */
+	static ThreadPoolTaskScheduler senderScheduler(AlertProperties alerts) {
+		ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+		scheduler.setPoolSize(1);
+		scheduler.setThreadNamePrefix("pglockwatch-alert-sender-");
+		scheduler.setDaemon(true);
+		scheduler.setWaitForTasksToCompleteOnShutdown(true);
+		scheduler.setAwaitTerminationMillis(alerts.delivery().requestTimeout().toMillis() + 1000);
+		return scheduler;
 	}
 
 }

@@ -42,13 +42,13 @@ final class AlertEnqueuer implements IncidentListener {
 
 	AlertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertPayloads payloads,
 			AlertProperties alerts, AlertSender sender, Clock clock, GuardNote guard) {
-		this.guard = guard;
 		this.outbox = outbox;
 		this.incidents = incidents;
 		this.payloads = payloads;
 		this.alerts = alerts;
 		this.sender = sender;
 		this.clock = clock;
+		this.guard = guard;
 	}
 
 	@Override
@@ -63,15 +63,15 @@ final class AlertEnqueuer implements IncidentListener {
 		Map<String, Object> guardNote = this.guard.about(incident);
 		if (this.alerts.pagerduty().enabled()) {
 			switch (event.type()) {
-				case OPENED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key,
-						this.payloads.trigger(incident, key, false, graph, guardNote).toString());
-				case ESCALATED -> add(incident, AlertChannel.PAGERDUTY, "trigger", key + CRITICAL_SUFFIX,
-						this.payloads.trigger(incident, key + CRITICAL_SUFFIX, true, graph, guardNote).toString());
+				case OPENED -> add(incident, AlertAction.TRIGGER, key,
+						this.payloads.trigger(incident, key, false, graph, guardNote));
+				case ESCALATED -> add(incident, AlertAction.TRIGGER, key + CRITICAL_SUFFIX,
+						this.payloads.trigger(incident, key + CRITICAL_SUFFIX, true, graph, guardNote));
 				case RESOLVED -> {
-					add(incident, AlertChannel.PAGERDUTY, "resolve", key, this.payloads.resolve(key).toString());
+					add(incident, AlertAction.RESOLVE, key, this.payloads.resolve(key));
 					if (incident.escalatedAt() != null) {
-						add(incident, AlertChannel.PAGERDUTY, "resolve", key + CRITICAL_SUFFIX,
-								this.payloads.resolve(key + CRITICAL_SUFFIX).toString());
+						add(incident, AlertAction.RESOLVE, key + CRITICAL_SUFFIX,
+								this.payloads.resolve(key + CRITICAL_SUFFIX));
 					}
 				}
 				default -> {
@@ -79,18 +79,18 @@ final class AlertEnqueuer implements IncidentListener {
 			}
 		}
 		if (this.alerts.webhook().enabled()) {
-			String action = switch (event.type()) {
-				case OPENED -> "opened";
-				case ESCALATED -> "escalated";
-				default -> "resolved";
+			AlertAction action = switch (event.type()) {
+				case OPENED -> AlertAction.OPENED;
+				case ESCALATED -> AlertAction.ESCALATED;
+				default -> AlertAction.RESOLVED;
 			};
-			add(incident, AlertChannel.WEBHOOK, action, key, this.payloads.webhook(action, incident, graph, guardNote).toString());
+			add(incident, action, key, this.payloads.webhook(action, incident, graph, guardNote));
 		}
 		this.sender.wake();
 	}
 
-	private void add(Incident incident, AlertChannel channel, String action, String key, String payload) {
-		this.outbox.add(incident.id(), channel, action, key, payload, this.clock.instant());
+	private void add(Incident incident, AlertAction action, String key, Object body) {
+		this.outbox.add(incident.id(), action, key, this.payloads.write(body), this.clock.instant());
 	}
 
 }

@@ -7,6 +7,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
+import io.pglockwatch.alert.OutboxEntry.State;
 import io.pglockwatch.incident.StoreTime;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -28,16 +29,16 @@ public final class AlertOutbox {
 		this.jdbc = jdbc;
 	}
 
-	public void add(String incidentId, AlertChannel channel, String action, String dedupKey, String payload,
-			Instant now) {
+	public void add(String incidentId, AlertAction action, String dedupKey, String payload, Instant now) {
 		this.jdbc.sql("""
 				INSERT INTO alert_outbox (incident_id, channel, action, dedup_key, payload, state, attempts, created_at,
 				    next_attempt_at)
-				VALUES (:incident, :channel, :action, :key, :payload, 'pending', 0, :now, :now)
+				VALUES (:incident, :channel, :action, :key, :payload, :pending, 0, :now, :now)
 				""")
 			.param("incident", incidentId)
-			.param("channel", channel.label())
-			.param("action", action)
+			.param("channel", action.channel().label())
+			.param("action", action.label())
+			.param("pending", State.PENDING.label())
 			.param("key", dedupKey)
 			.param("payload", payload)
 			.param("now", StoreTime.bind(now))
@@ -51,23 +52,32 @@ public final class AlertOutbox {
 	public List<OutboxEntry> due(AlertChannel channel, Instant now, int limit) {
 		return this.jdbc.sql("SELECT " + COLUMNS + """
 				FROM alert_outbox o
-				WHERE o.channel = :channel AND o.state = 'pending' AND o.next_attempt_at <= :now
+				WHERE o.channel = :channel AND o.state = :pending AND o.next_attempt_at <= :now
 				  AND NOT EXISTS (SELECT 1 FROM alert_outbox e
 				                  WHERE e.incident_id = o.incident_id AND e.channel = o.channel
-				                    AND e.state = 'pending' AND e.id < o.id)
+				                    AND e.state = :pending AND e.id < o.id)
 				ORDER BY o.id
 				LIMIT :limit
-				""").param("channel", channel.label()).param("now", StoreTime.bind(now)).param("limit", limit)
+				""")
+			.param("channel", channel.label())
+			.param("pending", State.PENDING.label())
+			.param("now", StoreTime.bind(now))
+			.param("limit", limit)
 			.query(AlertOutbox::entry)
 			.list();
 	}
 
 	public void markSent(long id, int status, Instant now) {
 		this.jdbc.sql("""
-				UPDATE alert_outbox SET state = 'sent', attempts = attempts + 1, sent_at = :now, last_status = :status,
+				UPDATE alert_outbox SET state = :sent, attempts = attempts + 1, sent_at = :now, last_status = :status,
 				    last_error = NULL
 				WHERE id = :id
-				""").param("id", id).param("status", status).param("now", StoreTime.bind(now)).update();
+				""")
+			.param("id", id)
+			.param("sent", State.SENT.label())
+			.param("status", status)
+			.param("now", StoreTime.bind(now))
+			.update();
 	}
 
 	public void markRetry(long id, Integer status, String error, Instant nextAttempt) {
@@ -85,10 +95,15 @@ public final class AlertOutbox {
 
 	public void markFailed(long id, Integer status, String error) {
 		this.jdbc.sql("""
-				UPDATE alert_outbox SET state = 'failed', attempts = attempts + 1, last_status = :status,
+				UPDATE alert_outbox SET state = :failed, attempts = attempts + 1, last_status = :status,
 				    last_error = :error
 				WHERE id = :id
-				""").param("id", id).param("status", status).param("error", truncate(error)).update();
+				""")
+			.param("id", id)
+			.param("failed", State.FAILED.label())
+			.param("status", status)
+			.param("error", truncate(error))
+			.update();
 	}
 
 	public List<OutboxEntry> forIncident(String incidentId) {
@@ -99,7 +114,7 @@ public final class AlertOutbox {
 	}
 
 	/** Events in a state, newest first. */
-	public List<OutboxEntry> inState(OutboxEntry.State state, int limit) {
+	public List<OutboxEntry> inState(State state, int limit) {
 		return this.jdbc.sql("SELECT " + COLUMNS + " FROM alert_outbox WHERE state = :state ORDER BY id DESC LIMIT :limit")
 			.param("state", state.label())
 			.param("limit", limit)
@@ -112,8 +127,8 @@ public final class AlertOutbox {
 		Map<AlertChannel, Backlog> result = new EnumMap<>(AlertChannel.class);
 		this.jdbc.sql("""
 				SELECT channel, count(*) AS pending, min(created_at) AS oldest
-				FROM alert_outbox WHERE state = 'pending' GROUP BY channel
-				""").query((rs) -> {
+				FROM alert_outbox WHERE state = :pending GROUP BY channel
+				""").param("pending", State.PENDING.label()).query((rs) -> {
 			result.put(AlertChannel.of(rs.getString("channel")),
 					new Backlog(rs.getLong("pending"), StoreTime.read(rs, "oldest")));
 		});
@@ -128,10 +143,9 @@ public final class AlertOutbox {
 		int status = rs.getInt("last_status");
 		Integer lastStatus = rs.wasNull() ? null : status;
 		return new OutboxEntry(rs.getLong("id"), rs.getString("incident_id"), AlertChannel.of(rs.getString("channel")),
-				rs.getString("action"), rs.getString("dedup_key"), rs.getString("payload"),
-				OutboxEntry.State.valueOf(rs.getString("state").toUpperCase(java.util.Locale.ROOT)), rs.getInt("attempts"),
-				StoreTime.read(rs, "created_at"), StoreTime.read(rs, "next_attempt_at"), StoreTime.read(rs, "sent_at"), lastStatus,
-				rs.getString("last_error"));
+				AlertAction.of(rs.getString("action")), rs.getString("dedup_key"), rs.getString("payload"),
+				State.of(rs.getString("state")), rs.getInt("attempts"), StoreTime.read(rs, "created_at"),
+				StoreTime.read(rs, "next_attempt_at"), StoreTime.read(rs, "sent_at"), lastStatus, rs.getString("last_error"));
 	}
 
 	private static String truncate(String error) {

@@ -1,22 +1,30 @@
 package io.pglockwatch.alert;
 
 import java.time.Duration;
-import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
+import io.pglockwatch.alert.AlertDetails.DdlQueue;
+import io.pglockwatch.alert.AlertDetails.GraphTop;
+import io.pglockwatch.alert.AlertDetails.PeakGraph;
+import io.pglockwatch.alert.AlertDetails.PeakQueue;
+import io.pglockwatch.alert.AlertDetails.Session;
+import io.pglockwatch.alert.PagerDutyEvent.Link;
+import io.pglockwatch.alert.PagerDutyEvent.Payload;
+import io.pglockwatch.alert.WebhookPost.WebhookIncident;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.SessionFacts;
-import tools.jackson.databind.JsonNode;
+import io.pglockwatch.detect.Severity;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Builds alert bodies from incidents: PagerDuty Events API v2 events and webhook posts. The summary says
- * first what a person paged at night needs; the details carry the structured facts and the top of the
- * graph, bounded so an event stays far below PagerDuty's 512 KB limit. The routing key is not part of
- * what is built here; the sender adds it.
+ * Builds alert bodies from incidents: PagerDuty Events API v2 events and webhook posts, as records that Jackson
+ * writes. The summary says first what a person paged at night needs; the details carry the structured facts and
+ * the top of the graph, bounded so an event stays far below PagerDuty's 512 KB limit. The routing key is not part
+ * of what is built here; the sender adds it.
  */
 public final class AlertPayloads {
 
@@ -27,6 +35,8 @@ public final class AlertPayloads {
 	static final int GRAPH_ROOTS = 5;
 
 	static final int GRAPH_QUEUED = 10;
+
+	private static final String CLIENT = "pg-lockwatch";
 
 	private final JsonMapper json;
 
@@ -42,70 +52,35 @@ public final class AlertPayloads {
 		return this.dashboardUrl + "/incidents/" + incident.id();
 	}
 
+	/** A body as the outbox stores it. */
+	String write(Object body) {
+		return this.json.writeValueAsString(body);
+	}
+
 	/** A PagerDuty trigger; {@code critical} makes the escalation alert with its own dedup key. */
-	ObjectNode trigger(Incident incident, String dedupKey, boolean critical, String peakGraphJson) {
-		return trigger(incident, dedupKey, critical, peakGraphJson, java.util.Map.of());
+	PagerDutyEvent trigger(Incident incident, String dedupKey, boolean critical, String peakGraphJson,
+			Map<String, Object> guard) {
+		Payload payload = new Payload(cutSummary((critical ? "CRITICAL " : "") + summary(incident)), incident.target(),
+				(critical ? Severity.CRITICAL : Severity.WARNING).label(),
+				(critical && incident.escalatedAt() != null) ? incident.escalatedAt() : incident.openedAt(),
+				incident.relation(), incident.database(), incident.kind().label(),
+				details(incident, peakGraphJson, guard));
+		String link = link(incident);
+		return new PagerDutyEvent(AlertAction.TRIGGER, dedupKey, payload,
+				List.of(new Link(link, CLIENT + " incident " + incident.id())), CLIENT, link);
 	}
 
-	ObjectNode trigger(Incident incident, String dedupKey, boolean critical, String peakGraphJson,
-			java.util.Map<String, Object> guard) {
-		ObjectNode event = this.json.createObjectNode();
-		event.put("event_action", "trigger");
-		event.put("dedup_key", dedupKey);
-		ObjectNode payload = event.putObject("payload");
-		payload.put("summary", cutSummary((critical ? "CRITICAL " : "") + summary(incident)));
-		payload.put("source", incident.target());
-		payload.put("severity", critical ? "critical" : "warning");
-		payload.put("timestamp", (critical && incident.escalatedAt() != null ? incident.escalatedAt()
-				: incident.openedAt()).toString());
-		if (incident.relation() != null) {
-			payload.put("component", incident.relation());
-		}
-		if (incident.database() != null) {
-			payload.put("group", incident.database());
-		}
-		payload.put("class", incident.kind().label());
-		payload.set("custom_details", details(incident, peakGraphJson, guard));
-		ArrayNode links = event.putArray("links");
-		links.addObject().put("href", link(incident)).put("text", "pg-lockwatch incident " + incident.id());
-		event.put("client", "pg-lockwatch");
-		event.put("client_url", link(incident));
-		return event;
-	}
-
-	ObjectNode resolve(String dedupKey) {
-		ObjectNode event = this.json.createObjectNode();
-		event.put("event_action", "resolve");
-		event.put("dedup_key", dedupKey);
-		return event;
+	PagerDutyEvent resolve(String dedupKey) {
+		return PagerDutyEvent.resolve(dedupKey);
 	}
 
 	/** The webhook body: {@code {event, incident}}. */
-	ObjectNode webhook(String event, Incident incident, String peakGraphJson) {
-		return webhook(event, incident, peakGraphJson, java.util.Map.of());
-	}
-
-	ObjectNode webhook(String event, Incident incident, String peakGraphJson, java.util.Map<String, Object> guard) {
-		ObjectNode body = this.json.createObjectNode();
-		body.put("event", event);
-		ObjectNode i = body.putObject("incident");
-		i.put("id", incident.id());
-		i.put("dedupKey", incident.dedupKey());
-		i.put("target", incident.target());
-		i.put("kind", incident.kind().label());
-		i.put("severity", incident.severity().label());
-		i.put("state", incident.state().label());
-		i.put("summary", summary(incident));
-		i.put("link", link(incident));
-		putInstant(i, "openedAt", incident.openedAt());
-		putInstant(i, "escalatedAt", incident.escalatedAt());
-		putInstant(i, "resolvedAt", incident.resolvedAt());
-		i.put("database", incident.database());
-		i.put("relation", incident.relation());
-		i.put("queueDepth", incident.queueDepth());
-		i.put("peakQueueDepth", incident.peakQueueDepth());
-		i.set("details", details(incident, peakGraphJson, guard));
-		return body;
+	WebhookPost webhook(AlertAction event, Incident incident, String peakGraphJson, Map<String, Object> guard) {
+		return new WebhookPost(event, new WebhookIncident(incident.id(), incident.dedupKey(), incident.target(),
+				incident.kind().label(), incident.severity().label(), incident.state().label(), summary(incident),
+				link(incident), incident.openedAt(), incident.escalatedAt(), incident.resolvedAt(), incident.database(),
+				incident.relation(), incident.queueDepth(), incident.peakQueueDepth(),
+				details(incident, peakGraphJson, guard)));
 	}
 
 	/**
@@ -148,7 +123,7 @@ public final class AlertPayloads {
 	}
 
 	/** {@code pid 4242 idle in transaction 12m (app reporting)} */
-	static String who(SessionFacts s) {
+	private static String who(SessionFacts s) {
 		if (s == null) {
 			return "unknown session";
 		}
@@ -170,7 +145,7 @@ public final class AlertPayloads {
 	}
 
 	/** 42s, 12m, 1h05m */
-	static String human(Duration duration) {
+	private static String human(Duration duration) {
 		if (duration == null) {
 			return "?";
 		}
@@ -184,32 +159,19 @@ public final class AlertPayloads {
 		return (seconds / 3600) + "h" + String.format("%02dm", (seconds % 3600) / 60);
 	}
 
-	private ObjectNode details(Incident incident, String peakGraphJson, java.util.Map<String, Object> guard) {
-		ObjectNode details = this.json.createObjectNode();
-		details.put("incident_id", incident.id());
-		details.put("state", incident.state().label());
-		details.put("queue_depth", incident.queueDepth());
-		details.put("peak_queue_depth", incident.peakQueueDepth());
-		if (incident.peakMaxWait() != null) {
-			details.put("max_wait_seconds", incident.peakMaxWait().toMillis() / 1000.0);
-		}
-		if (incident.ddl() != null) {
-			ObjectNode ddl = session(details.putObject("ddl"), incident.ddl().session());
-			ddl.put("mode", incident.ddl().mode().pgName());
-			ddl.put("relation", incident.ddl().relation());
-			ddl.put("wait_seconds", incident.ddl().waited().toMillis() / 1000.0);
-		}
-		if (incident.rootBlocker() != null) {
-			session(details.putObject("root_blocker"), incident.rootBlocker());
-		}
-		details.put("what_to_do", whatToDo(incident));
-		if (!guard.isEmpty()) {
-			details.set("guard", this.json.valueToTree(guard));
-		}
-		if (peakGraphJson != null) {
-			details.set("graph_top", graphTop(peakGraphJson));
-		}
-		return details;
+	private AlertDetails details(Incident incident, String peakGraphJson, Map<String, Object> guard) {
+		DdlFacts ddl = incident.ddl();
+		return new AlertDetails(incident.id(), incident.state().label(), incident.queueDepth(),
+				incident.peakQueueDepth(), (incident.peakMaxWait() != null) ? seconds(incident.peakMaxWait()) : null,
+				(ddl != null) ? new AlertDetails.Ddl(session(ddl.session()), ddl.mode().pgName(), ddl.relation(),
+						seconds(ddl.waited())) : null,
+				(incident.rootBlocker() != null) ? session(incident.rootBlocker()) : null, whatToDo(incident),
+				guard.isEmpty() ? null : guard, (peakGraphJson != null) ? graphTop(peakGraphJson) : null);
+	}
+
+	/** Fractional seconds, as every {@code *_seconds} detail but the session ages shows them. */
+	private static double seconds(Duration duration) {
+		return duration.toMillis() / 1000.0;
 	}
 
 	private static String whatToDo(Incident incident) {
@@ -225,63 +187,31 @@ public final class AlertPayloads {
 		return root != null ? "End the root blocker if it is safe to: " + root : "Find the root blocker in the graph";
 	}
 
-	private static ObjectNode session(ObjectNode node, SessionFacts s) {
-		node.put("pid", s.pid());
-		if (s.preparedGid() != null) {
-			node.put("prepared_gid", s.preparedGid());
-		}
-		node.put("state", s.state());
-		node.put("application", s.applicationName());
-		node.put("user", s.user());
-		node.put("client", s.clientAddress());
-		node.put("database", s.database());
-		if (s.transactionAge() != null) {
-			node.put("transaction_age_seconds", s.transactionAge().toSeconds());
-		}
-		if (s.idleFor() != null) {
-			node.put("idle_seconds", s.idleFor().toSeconds());
-		}
+	private static Session session(SessionFacts s) {
 		String statement = s.statement();
 		if (statement != null && statement.length() > MAX_STATEMENT) {
 			statement = statement.substring(0, MAX_STATEMENT) + "…";
 		}
-		node.put("statement", statement);
-		return node;
+		return new Session(s.pid(), s.preparedGid(), s.state(), s.applicationName(), s.user(), s.clientAddress(),
+				s.database(), (s.transactionAge() != null) ? s.transactionAge().toSeconds() : null,
+				(s.idleFor() != null) ? s.idleFor().toSeconds() : null, statement);
 	}
 
-	/** The first roots and the head of the deepest DDL queue of the graph at peak; never the whole graph. */
-	private JsonNode graphTop(String peakGraphJson) {
-		JsonNode graph = this.json.readTree(peakGraphJson);
-		ObjectNode top = this.json.createObjectNode();
-		top.put("session_count", graph.path("sessionCount").asInt());
-		top.put("edge_count", graph.path("edgeCount").asInt());
-		ArrayNode roots = top.putArray("roots");
-		limit(graph.path("roots").iterator(), GRAPH_ROOTS, roots);
-		JsonNode queue = graph.path("ddlQueues").path(0);
-		if (!queue.isMissingNode()) {
-			ObjectNode ddl = top.putObject("ddl_queue");
-			for (String field : new String[] { "pid", "relation", "mode", "waitSeconds", "queueDepth" }) {
-				ddl.set(field, queue.path(field));
-			}
-			ddl.set("rootBlockerPids", queue.path("rootBlockerPids"));
-			limit(queue.path("queued").iterator(), GRAPH_QUEUED, ddl.putArray("first_queued"));
+	/** The first roots and the head of the first DDL queue of the graph at peak; never the whole graph. */
+	private GraphTop graphTop(String peakGraphJson) {
+		PeakGraph graph = this.json.readValue(peakGraphJson, PeakGraph.class);
+		DdlQueue ddlQueue = null;
+		if (graph.ddlQueues() != null && !graph.ddlQueues().isEmpty()) {
+			PeakQueue queue = graph.ddlQueues().get(0);
+			ddlQueue = new DdlQueue(queue.pid(), queue.relation(), queue.mode(), queue.waitSeconds(), queue.queueDepth(),
+					queue.rootBlockerPids(), first(queue.queued(), GRAPH_QUEUED));
 		}
-		return top;
+		return new GraphTop(Objects.requireNonNullElse(graph.sessionCount(), 0),
+				Objects.requireNonNullElse(graph.edgeCount(), 0), first(graph.roots(), GRAPH_ROOTS), ddlQueue);
 	}
 
-	private static void limit(Iterator<JsonNode> items, int max, ArrayNode into) {
-		for (int i = 0; i < max && items.hasNext(); i++) {
-			into.add(items.next());
-		}
-	}
-
-	private static void putInstant(ObjectNode node, String field, java.time.Instant value) {
-		if (value == null) {
-			node.putNull(field);
-		}
-		else {
-			node.put(field, value.toString());
-		}
+	private static <T> List<T> first(List<T> items, int max) {
+		return (items == null) ? List.of() : items.subList(0, Math.min(max, items.size()));
 	}
 
 }

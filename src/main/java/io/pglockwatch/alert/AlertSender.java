@@ -1,41 +1,47 @@
 package io.pglockwatch.alert;
 
-import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumMap;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledFuture;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pglockwatch.alert.PagerDutyEvent.Routed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
+import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
+import org.springframework.boot.http.client.HttpClientSettings;
+import org.springframework.boot.http.client.HttpRedirects;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.util.backoff.BackOffExecution;
+import org.springframework.util.backoff.ExponentialBackOff;
 import org.springframework.web.client.RestClient;
 
 /**
- * Delivers the outbox at least once. One thread works through due events, oldest first and in order per
- * incident and channel (a resolve never overtakes its trigger). 2xx is accepted; 429 waits for Retry-After
- * (or {@code rate-limited-backoff}); 5xx, 408, timeouts and connection errors are retried with exponential
- * backoff and jitter; any other status (400: the event is invalid) is logged with the response body,
- * counted and not retried. Each channel sends at most {@code max-events-per-minute}. The PagerDuty routing
- * key is added to the body only here and is masked in every log line and stored error.
+ * Delivers the outbox at least once. One scheduler thread works through due events, oldest first and in order per
+ * incident and channel (a resolve never overtakes its trigger). 2xx is accepted; 429 waits for Retry-After (or
+ * {@code rate-limited-backoff}); 5xx, 408, timeouts and connection errors are retried with exponential backoff and
+ * jitter; any other status (400: the event is invalid) is logged with the response body, counted and not retried.
+ * Each channel sends at most {@code max-events-per-minute}. The PagerDuty routing key is added to the body only
+ * here and is masked in every log line and stored error.
  */
 final class AlertSender implements SmartLifecycle, MeterBinder {
 
@@ -44,6 +50,16 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private static final int BATCH = 50;
 
 	private static final Duration TICK = Duration.ofMillis(200);
+
+	private static final int MAX_BODY_READ = 65536;
+
+	private static final int MAX_BODY_KEPT = 4096;
+
+	// the doubling reaches any max-backoff long before this: past it the wait stays at the cap
+	private static final int MAX_DOUBLINGS = 64;
+
+	private static final TypeReference<LinkedHashMap<String, JsonNode>> STORED_EVENT = new TypeReference<>() {
+	};
 
 	private final AlertOutbox outbox;
 
@@ -55,9 +71,13 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final RestClient http;
 
+	private final TaskScheduler scheduler;
+
+	private final ExponentialBackOff backOff;
+
 	private final Map<AlertChannel, Deque<Instant>> recentSends = new EnumMap<>(AlertChannel.class);
 
-	private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+	private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
 
 	private final Map<AlertChannel, AlertOutbox.Backlog> backlog = new ConcurrentHashMap<>();
 
@@ -66,38 +86,51 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private MeterRegistry registry;
 
-	private ScheduledExecutorService loop;
+	private ScheduledFuture<?> ticks;
 
 	private volatile boolean running;
 
-	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock) {
+	/**
+	 * @param http Boot's builder, so delivery requests are observed as {@code http.client.requests}
+	 * @param scheduler runs every pass; must have one thread, since the rate windows are not shared between threads
+	 */
+	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock, RestClient.Builder http,
+			TaskScheduler scheduler) {
 		this.outbox = outbox;
 		this.alerts = alerts;
 		this.json = json;
 		this.clock = clock;
+		this.scheduler = scheduler;
 		Duration timeout = alerts.delivery().requestTimeout();
-		JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(
-				HttpClient.newBuilder().connectTimeout(timeout).build());
-		requests.setReadTimeout(timeout);
-		this.http = RestClient.builder().requestFactory(requests).build();
+		// a receiver that redirects a POST gets no second request, as with the JDK client's own default
+		HttpClientSettings settings = HttpClientSettings.defaults()
+			.withTimeouts(timeout, timeout)
+			.withRedirects(HttpRedirects.DONT_FOLLOW);
+		this.http = http.requestFactory(ClientHttpRequestFactoryBuilder.jdk().build(settings)).build();
+		this.backOff = new ExponentialBackOff(alerts.delivery().initialBackoff().toMillis(), 2.0);
+		this.backOff.setMaxInterval(alerts.delivery().maxBackoff().toMillis());
+		// spreads retries of events that failed together; the first wait is never shorter than initial-backoff
+		this.backOff.setJitter(alerts.delivery().initialBackoff().toMillis() / 2);
 		for (AlertChannel channel : AlertChannel.values()) {
 			this.recentSends.put(channel, new ArrayDeque<>());
 		}
 	}
 
-	boolean enabled(AlertChannel channel) {
+	private boolean enabled(AlertChannel channel) {
 		return (channel == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().enabled() : this.alerts.webhook().enabled();
 	}
 
 	/** Sends what is due now instead of at the next tick. */
 	void wake() {
-		ScheduledExecutorService executor = this.loop;
-		if (executor != null && this.running) {
-			executor.execute(this::drainQuietly);
+		if (this.running) {
+			this.scheduler.schedule(this::drainQuietly, this.scheduler.getClock().instant());
 		}
 	}
 
 	private void drainQuietly() {
+		if (!this.running) {
+			return;
+		}
 		try {
 			drain();
 		}
@@ -107,15 +140,14 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		}
 	}
 
-	void drain() {
+	private void drain() {
 		// per channel, so a channel that is off, paused or over its rate never holds up another
 		for (AlertChannel channel : AlertChannel.values()) {
-			if (!enabled(channel) || this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN))) {
+			if (!enabled(channel) || paused(channel)) {
 				continue;
 			}
 			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH)) {
-				if (!this.running || !withinRate(channel)
-						|| this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN))) {
+				if (!this.running || !withinRate(channel) || paused(channel)) {
 					break;
 				}
 				send(entry);
@@ -125,6 +157,11 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		this.backlog.putAll(this.outbox.backlog());
 	}
 
+	private boolean paused(AlertChannel channel) {
+		return this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN));
+	}
+
+	/** A sliding minute per channel; counts the send it allows. */
 	private boolean withinRate(AlertChannel channel) {
 		Deque<Instant> sends = this.recentSends.get(channel);
 		Instant now = this.clock.instant();
@@ -139,30 +176,26 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	private void send(OutboxEntry entry) {
-		String url = (entry.channel() == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().url() : this.alerts.webhook().url();
-		Response response;
+		String body;
 		try {
-			String body = entry.payload();
-			if (entry.channel() == AlertChannel.PAGERDUTY) {
-				ObjectNode event = (ObjectNode) this.json.readTree(body);
-				event.put("routing_key", this.alerts.pagerduty().routingKey());
-				body = event.toString();
-			}
-			String requestBody = body;
-			response = this.http.post()
-				.uri(url)
-				.contentType(MediaType.APPLICATION_JSON)
-				.body(requestBody)
-				.exchange((request, reply) -> new Response(reply.getStatusCode().value(),
-						// mask before cutting, so no part of the key survives a cut
-						cut(mask(new String(reply.getBody().readNBytes(65536), java.nio.charset.StandardCharsets.UTF_8))),
-						seconds(reply.getHeaders().getFirst("Retry-After"))));
+			body = body(entry);
 		}
-		catch (tools.jackson.core.JacksonException | ClassCastException ex) {
+		catch (JacksonException ex) {
 			this.outbox.markFailed(entry.id(), null, "stored payload is not a JSON object: " + ex.getMessage());
-			count(entry, "rejected");
+			count(entry, Outcome.REJECTED);
 			logger.error("Alert {} of incident {} has a corrupt payload; not sent", entry.id(), entry.incidentId());
 			return;
+		}
+		Response response;
+		try {
+			response = this.http.post()
+				.uri(url(entry.channel()))
+				.contentType(MediaType.APPLICATION_JSON)
+				.body(body)
+				.exchange((request, reply) -> new Response(reply.getStatusCode().value(),
+						// mask before cutting, so no part of the key survives a cut
+						cut(mask(new String(reply.getBody().readNBytes(MAX_BODY_READ), StandardCharsets.UTF_8))),
+						seconds(reply.getHeaders().getFirst("Retry-After"))));
 		}
 		catch (RuntimeException ex) {
 			retry(entry, null, describe(ex), backoff(entry.attempts()));
@@ -171,8 +204,8 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		int status = response.status();
 		if (status >= 200 && status < 300) {
 			this.outbox.markSent(entry.id(), status, this.clock.instant());
-			count(entry, "sent");
-			logger.info("Alert {} {} for incident {} accepted by {} ({})", entry.action(), entry.dedupKey(),
+			count(entry, Outcome.SENT);
+			logger.info("Alert {} {} for incident {} accepted by {} ({})", entry.action().label(), entry.dedupKey(),
 					entry.incidentId(), entry.channel().label(), status);
 		}
 		else if (status == 429) {
@@ -186,31 +219,46 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		else {
 			String error = "HTTP " + status + ": " + mask(response.body());
 			this.outbox.markFailed(entry.id(), status, error);
-			count(entry, "rejected");
-			logger.error("Alert {} {} for incident {} rejected by {}, not retried: {}", entry.action(), entry.dedupKey(),
-					entry.incidentId(), entry.channel().label(), error);
+			count(entry, Outcome.REJECTED);
+			logger.error("Alert {} {} for incident {} rejected by {}, not retried: {}", entry.action().label(),
+					entry.dedupKey(), entry.incidentId(), entry.channel().label(), error);
 		}
+	}
+
+	/** The stored body; for PagerDuty with the routing key, which is never stored. */
+	private String body(OutboxEntry entry) {
+		if (entry.channel() != AlertChannel.PAGERDUTY) {
+			return entry.payload();
+		}
+		Map<String, JsonNode> stored = this.json.readValue(entry.payload(), STORED_EVENT);
+		return this.json.writeValueAsString(new Routed(this.alerts.pagerduty().routingKey(), stored));
+	}
+
+	private String url(AlertChannel channel) {
+		return (channel == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().url() : this.alerts.webhook().url();
 	}
 
 	private void retry(OutboxEntry entry, Integer status, String error, Duration wait) {
 		String masked = mask(error);
 		this.outbox.markRetry(entry.id(), status, masked, this.clock.instant().plus(wait));
-		count(entry, "retried");
-		logger.warn("Alert {} {} for incident {} to {} failed (attempt {}): {}; retrying in {} ms", entry.action(),
-				entry.dedupKey(), entry.incidentId(), entry.channel().label(), entry.attempts() + 1, masked,
-				wait.toMillis());
+		count(entry, Outcome.RETRIED);
+		logger.warn("Alert {} {} for incident {} to {} failed (attempt {}): {}; retrying in {} ms",
+				entry.action().label(), entry.dedupKey(), entry.incidentId(), entry.channel().label(),
+				entry.attempts() + 1, masked, wait.toMillis());
 	}
 
-	/** Exponential backoff with jitter: between half and all of initial x 2^attempts, capped. */
-	Duration backoff(int attempts) {
-		Duration initial = this.alerts.delivery().initialBackoff();
-		Duration max = this.alerts.delivery().maxBackoff();
-		Duration full = initial.multipliedBy(1L << Math.min(attempts, 20));
-		if (full.compareTo(max) > 0 || full.isNegative()) {
-			full = max;
+	/**
+	 * The wait after failed attempt number {@code attempts + 1}: initial-backoff doubled per earlier attempt, plus or
+	 * minus jitter of up to half of it, never below initial-backoff nor above max-backoff.
+	 */
+	private Duration backoff(int attempts) {
+		// the count lives in the outbox, across passes and restarts, so a fresh execution is stepped up to it
+		BackOffExecution execution = this.backOff.start();
+		long wait = execution.nextBackOff();
+		for (int i = Math.min(attempts, MAX_DOUBLINGS); i > 0; i--) {
+			wait = execution.nextBackOff();
 		}
-		long millis = full.toMillis();
-		return Duration.ofMillis(millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
+		return Duration.ofMillis(wait);
 	}
 
 	private Duration retryAfter(Response response) {
@@ -220,7 +268,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	private static String cut(String body) {
-		return body.length() <= 4096 ? body : body.substring(0, 4096) + "…";
+		return body.length() <= MAX_BODY_KEPT ? body : body.substring(0, MAX_BODY_KEPT) + "…";
 	}
 
 	private String mask(String text) {
@@ -246,18 +294,18 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		return mask(text.toString());
 	}
 
-	private void count(OutboxEntry entry, String outcome) {
-		counter(entry.channel(), entry.action(), outcome).increment();
+	private void count(OutboxEntry entry, Outcome outcome) {
+		counter(entry.action(), outcome).increment();
 	}
 
-	private Counter counter(AlertChannel channel, String action, String outcome) {
-		return this.counters.computeIfAbsent(channel.label() + "/" + action + "/" + outcome,
-				(k) -> Counter.builder("pglockwatch.alert.events")
+	private Counter counter(AlertAction action, Outcome outcome) {
+		return this.counters.computeIfAbsent(new CounterKey(action, outcome),
+				(key) -> Counter.builder("pglockwatch.alert.events")
 					.description("Alert events by channel, action and outcome: sent (accepted), retried (a failed "
 							+ "attempt that will be repeated), rejected (refused for good, e.g. HTTP 400)")
-					.tag("channel", channel.label())
-					.tag("action", action)
-					.tag("outcome", outcome)
+					.tag("channel", action.channel().label())
+					.tag("action", action.label())
+					.tag("outcome", outcome.label())
 					.register(this.registry));
 	}
 
@@ -267,11 +315,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		for (AlertChannel channel : AlertChannel.values()) {
 			// backlog gauges for every channel: events of a channel turned off stay visible
 			if (enabled(channel)) {
-				List<String> actions = (channel == AlertChannel.PAGERDUTY) ? List.of("trigger", "resolve")
-						: List.of("opened", "escalated", "resolved");
-				for (String action : actions) {
-					for (String outcome : List.of("sent", "retried", "rejected")) {
-						counter(channel, action, outcome);
+				for (AlertAction action : AlertAction.of(channel)) {
+					for (Outcome outcome : Outcome.values()) {
+						counter(action, outcome);
 					}
 				}
 			}
@@ -294,27 +340,19 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	@Override
 	public void start() {
-		this.loop = Executors.newSingleThreadScheduledExecutor((r) -> {
-			Thread thread = new Thread(r, "pglockwatch-alert-sender");
-			thread.setDaemon(true);
-			return thread;
-		});
 		this.running = true;
 		// pending events of an earlier run go out first
-		this.loop.scheduleWithFixedDelay(this::drainQuietly, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+		this.ticks = this.scheduler.scheduleWithFixedDelay(this::drainQuietly, TICK);
 	}
 
+	/**
+	 * Stops the ticks; a pass under way ends after its current request, and the scheduler's shutdown waits for it.
+	 */
 	@Override
 	public void stop() {
 		this.running = false;
-		if (this.loop != null) {
-			this.loop.shutdown();
-			try {
-				this.loop.awaitTermination(this.alerts.delivery().requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
+		if (this.ticks != null) {
+			this.ticks.cancel(false);
 		}
 	}
 
@@ -333,6 +371,20 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		catch (NumberFormatException ex) {
 			return null; // an HTTP date: use the configured wait instead
 		}
+	}
+
+	/** What a delivery attempt came to, as counted. */
+	private enum Outcome {
+
+		SENT, RETRIED, REJECTED;
+
+		String label() {
+			return name().toLowerCase(Locale.ROOT);
+		}
+
+	}
+
+	private record CounterKey(AlertAction action, Outcome outcome) {
 	}
 
 	private record Response(int status, String body, Duration retryAfter) {

@@ -1,6 +1,7 @@
 package io.pglockwatch.alert;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * One alert event in the outbox.
@@ -10,7 +11,7 @@ import java.time.Instant;
  * @param state pending until a channel accepted it (sent) or refused it for good (failed)
  * @param lastStatus the HTTP status of the last attempt, null when it got none (timeout, refused)
  */
-public record OutboxEntry(long id, String incidentId, AlertChannel channel, String action, String dedupKey,
+public record OutboxEntry(long id, String incidentId, AlertChannel channel, AlertAction action, String dedupKey,
 		String payload, State state, int attempts, Instant createdAt, Instant nextAttemptAt, Instant sentAt,
 		Integer lastStatus, String lastError) {
 
@@ -18,8 +19,13 @@ public record OutboxEntry(long id, String incidentId, AlertChannel channel, Stri
 
 		PENDING, SENT, FAILED;
 
+		/** As stored: {@code pending}, {@code sent}, {@code failed}. */
 		public String label() {
-			return name().toLowerCase(java.util.Locale.ROOT);
+			return name().toLowerCase(Locale.ROOT);
+		}
+
+		public static State of(String label) {
+			return valueOf(label.toUpperCase(Locale.ROOT));
 		}
 
 	}

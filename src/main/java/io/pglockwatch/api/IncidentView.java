@@ -58,7 +58,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError) {
 
 		public static Alert of(OutboxEntry e) {
-			return new Alert(e.id(), e.channel().label(), e.action(), e.dedupKey(), e.state().label(), e.attempts(),
+			return new Alert(e.id(), e.channel().label(), e.action().label(), e.dedupKey(), e.state().label(), e.attempts(),
 					e.createdAt(), e.sentAt(), e.state() == OutboxEntry.State.PENDING ? e.nextAttemptAt() : null,
 					e.lastStatus(), e.lastError());
 		}

@@ -51,7 +51,7 @@ final class IncidentMarkdown {
 			md.append("none\n");
 		}
 		for (OutboxEntry a : alerts) {
-			md.append("- ").append(a.channel().label()).append(' ').append(a.action()).append(' ').append(a.dedupKey())
+			md.append("- ").append(a.channel().label()).append(' ').append(a.action().label()).append(' ').append(a.dedupKey())
 				.append(": ").append(a.state().label()).append(a.sentAt() == null ? "" : " at " + a.sentAt()).append('\n');
 		}
 		return md.toString();

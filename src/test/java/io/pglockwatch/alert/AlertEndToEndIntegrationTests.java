@@ -1,12 +1,15 @@
 package io.pglockwatch.alert;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
@@ -14,6 +17,7 @@ import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -39,6 +43,9 @@ class AlertEndToEndIntegrationTests {
 		registry.add("pglockwatch.alerts.pagerduty.url", pagerDuty::url);
 		registry.add("pglockwatch.alerts.dashboard-url", () -> "https://pglockwatch.example");
 	}
+
+	@Autowired
+	private MeterRegistry meters;
 
 	@AfterAll
 	static void stop() {
@@ -78,6 +85,15 @@ class AlertEndToEndIntegrationTests {
 			assertThat(resolve.dedupKey()).isEqualTo(trigger.dedupKey());
 		}
 		assertThat(pagerDuty.violations()).isEmpty();
+		// every delivery request is timed as an HTTP client request (the timer is updated after the response is read)
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> this.meters.find("http.client.requests")
+				.tag("method", "POST")
+				.tag("client.name", "127.0.0.1")
+				.timers()
+				.stream()
+				.mapToLong(Timer::count)
+				.sum() >= pagerDuty.requests().size());
 	}
 
 }

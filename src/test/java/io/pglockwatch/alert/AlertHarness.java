@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,6 +36,8 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.web.client.RestClient;
 
 /**
  * The alert path wired as {@link AlertConfiguration} wires it (outbox, payloads, enqueuer, sender), on an H2
@@ -72,6 +75,8 @@ final class AlertHarness implements AutoCloseable {
 
 	final AlertOutbox outbox;
 
+	final ThreadPoolTaskScheduler scheduler;
+
 	final AlertSender sender;
 
 	final AlertEnqueuer enqueuer;
@@ -100,12 +105,15 @@ final class AlertHarness implements AutoCloseable {
 		this.jdbc = JdbcClient.create(this.dataSource);
 		this.incidents = new IncidentStore(this.jdbc);
 		this.outbox = new AlertOutbox(this.jdbc);
-		this.sender = new AlertSender(this.outbox, this.alerts, this.json, this.clock);
+		this.scheduler = AlertConfiguration.senderScheduler(this.alerts);
+		this.scheduler.initialize();
+		this.sender = new AlertSender(this.outbox, this.alerts, this.json, this.clock, RestClient.builder(),
+				this.scheduler);
 		this.sender.bindTo(this.meters);
 		String dashboard = this.alerts.dashboardUrl();
 		this.enqueuer = new AlertEnqueuer(this.outbox, this.incidents,
 				new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock,
-				(incident) -> java.util.Map.of("mode", "dry-run", "actions", java.util.List.of()));
+				(incident) -> Map.of("mode", "dry-run", "actions", List.of()));
 		this.logs.start();
 		this.logger.addAppender(this.logs);
 	}
@@ -176,6 +184,8 @@ final class AlertHarness implements AutoCloseable {
 	public void close() {
 		try {
 			this.sender.stop();
+			// waits for a pass under way, as the context's shutdown of the scheduler bean does
+			this.scheduler.shutdown();
 		}
 		finally {
 			this.logger.detachAppender(this.logs);

@@ -81,7 +81,7 @@ class AlertRestartTests {
 				events.forEach((e) -> arrivals.merge(e.action() + " " + e.dedupKey(), 1, Integer::sum));
 				assertThat(arrivals).hasSize(rows).allSatisfy((row, count) -> assertThat(count).as(row).isEqualTo(1));
 				for (Incident incident : incidents) {
-					List<String> order = second.rows(incident).stream().map((r) -> r.action() + " " + r.dedupKey()).toList();
+					List<String> order = second.rows(incident).stream().map((r) -> r.action().label() + " " + r.dedupKey()).toList();
 					List<String> arrived = events.stream()
 						.filter((e) -> e.dedupKey().startsWith(incident.dedupKey()))
 						.map((e) -> e.action() + " " + e.dedupKey())
@@ -160,10 +160,12 @@ class AlertRestartTests {
 				await().atMost(PATIENCE).until(() -> ddlIncident(first, ddl.pid()) != null);
 				incident = ddlIncident(first, ddl.pid());
 				AlertOutbox outbox = first.getBean(AlertOutbox.class);
+				// an attempt that got PagerDuty's answer: on a loaded machine the very first request of the JVM can
+				// outlast the 500 ms timeout, and is then retried like any other
 				await().atMost(PATIENCE).until(() -> !outbox.forIncident(incident.id()).isEmpty()
-						&& outbox.forIncident(incident.id()).get(0).attempts() >= 1);
+						&& Integer.valueOf(503).equals(outbox.forIncident(incident.id()).get(0).lastStatus()));
 				assertThat(outbox.forIncident(incident.id())).singleElement().satisfies((row) -> {
-					assertThat(row.action()).isEqualTo("trigger");
+					assertThat(row.action()).isEqualTo(AlertAction.TRIGGER);
 					assertThat(row.state()).isEqualTo(OutboxEntry.State.PENDING);
 					assertThat(row.lastStatus()).isEqualTo(503);
 				});
@@ -193,7 +195,7 @@ class AlertRestartTests {
 				await().atMost(PATIENCE).until(() -> outbox.forIncident(incident.id()).stream()
 					.allMatch((row) -> row.state() == OutboxEntry.State.SENT));
 				assertThat(outbox.forIncident(incident.id())).extracting(OutboxEntry::action)
-					.containsExactly("trigger", "resolve");
+					.containsExactly(AlertAction.TRIGGER, AlertAction.RESOLVE);
 				MeterRegistry meters = second.getBean(MeterRegistry.class);
 				long triggers = pagerDuty.events().stream().filter((e) -> e.action().equals("trigger")).count();
 				assertThat(meters.get("pglockwatch.alert.events").tag("action", "trigger").tag("outcome", "sent")

@@ -138,7 +138,7 @@ class PagerDutyDeliveryTests {
 
 		assertThat(this.pagerDuty.violations()).isEmpty();
 		OutboxEntry row = awaitRow(incident, 0, OutboxEntry.State.SENT);
-		assertThat(row.action()).isEqualTo("trigger");
+		assertThat(row.action()).isEqualTo(AlertAction.TRIGGER);
 		assertThat(row.attempts()).isEqualTo(1);
 		assertThat(row.lastStatus()).isEqualTo(202);
 		assertThat(row.lastError()).isNull();
@@ -327,9 +327,9 @@ class PagerDutyDeliveryTests {
 		AlertPayloads payloads = new AlertPayloads(JsonMapper.builder().build(),
 				AlertHarness.DASHBOARD_URL);
 
-		String warning = payloads.trigger(opened, opened.dedupKey(), false, null).get("payload").get("summary").stringValue();
+		String warning = payloads.trigger(opened, opened.dedupKey(), false, null, Map.of()).payload().summary();
 		String critical = payloads.trigger(Incidents.escalated(opened), opened.dedupKey() + AlertEnqueuer.CRITICAL_SUFFIX,
-				true, null).get("payload").get("summary").stringValue();
+				true, null, Map.of()).payload().summary();
 
 		assertThat(warning).hasSize(FakePagerDuty.MAX_SUMMARY).startsWith("orders: ALTER TABLE public.t_xxx").endsWith("…");
 		assertThat(critical).startsWith("CRITICAL orders: ALTER TABLE public.t_xxx")
@@ -494,7 +494,7 @@ class PagerDutyDeliveryTests {
 			.containsExactly("trigger", "resolve"));
 		// and each incident's events arrive in the order they were stored
 		for (Incident incident : incidents) {
-			List<String> stored = alerts.rows(incident).stream().map((r) -> r.action() + " " + r.dedupKey()).toList();
+			List<String> stored = alerts.rows(incident).stream().map((r) -> r.action().label() + " " + r.dedupKey()).toList();
 			List<String> arrived = events.stream()
 				.filter((e) -> e.dedupKey().startsWith(incident.dedupKey()))
 				.map((e) -> e.action() + " " + e.dedupKey())

@@ -151,7 +151,7 @@ class WebhookDeliveryTests {
 		await().atMost(PATIENCE).until(() -> this.harness.outbox.inState(OutboxEntry.State.SENT, 10).size() == 2);
 		assertThat(this.pagerDuty.requests()).allSatisfy((r) -> assertThat(r.action()).isEqualTo("trigger"));
 		assertThat(this.harness.outbox.inState(OutboxEntry.State.PENDING, 10))
-			.extracting((row) -> row.channel() + " " + row.action())
+			.extracting((row) -> row.channel() + " " + row.action().label())
 			.containsExactly("PAGERDUTY resolve", "PAGERDUTY trigger");
 		assertThat(this.pagerDuty.violations()).isEmpty();
 		assertThat(this.webhook.violations()).isEmpty();
