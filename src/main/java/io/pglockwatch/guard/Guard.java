@@ -46,12 +46,6 @@ import org.springframework.context.SmartLifecycle;
  */
 public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
-	static final String CANCEL_DDL = "cancel-ddl";
-
-	static final String TERMINATE = "terminate-idle-blocker";
-
-	static final String WATCH_ABORTED = "watch-aborted-transaction";
-
 	private static final Logger logger = LoggerFactory.getLogger(Guard.class);
 
 	private final GuardProperties config;
@@ -123,8 +117,8 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 			}
 			Instant since = state.queueSince.get(session);
 			if (since != null && !Duration.between(since, now).minus(this.config.cancelDdlAfter()).isNegative()
-					&& state.acted.add(CANCEL_DDL + "/" + session)) {
-				decide(outcome.target(), CANCEL_DDL, ddl, facts, incident, "kept " + queue.queueDepth()
+					&& state.acted.add(GuardAction.CANCEL_DDL.label() + "/" + session)) {
+				decide(outcome.target(), GuardAction.CANCEL_DDL, ddl, facts, incident, "kept " + queue.queueDepth()
 						+ " sessions queued for " + Duration.between(since, now).toSeconds() + " s (cancel-ddl-after "
 						+ this.config.cancelDdlAfter().toSeconds() + " s)", state);
 			}
@@ -140,18 +134,19 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 			state.blockingSince.putIfAbsent(session, now);
 			String incident = incidentOfRoot.getOrDefault(root.pid(),
 					Detector.dedupKey(outcome.target(), IncidentKind.IDLE_BLOCKER, facts));
-			if (state.cancelled.contains(session) && state.acted.add(WATCH_ABORTED + "/" + session)) {
+			if (state.cancelled.contains(session) && state.acted.add(GuardAction.WATCH_ABORTED_TRANSACTION.label() + "/" + session)) {
 				String reason = "its DDL was cancelled but its transaction (" + facts.state() + ") still holds locks that "
 						+ root.blockedCount() + " sessions wait for"
 						+ (this.config.terminateIdleBlockersAfter().isZero()
 								? "; terminate-idle-blockers-after is 0, so it is left alone" : "; it will be ended");
-				record(outcome.target(), WATCH_ABORTED, facts, incident, "guard", "still-blocking", reason);
+				record(outcome.target(), GuardAction.WATCH_ABORTED_TRANSACTION, facts, incident, "guard",
+						GuardOutcome.STILL_BLOCKING, reason);
 			}
 			Duration after = this.config.terminateIdleBlockersAfter();
 			if (!after.isZero()
 					&& !Duration.between(state.blockingSince.get(session), now).minus(after).isNegative()
-					&& state.acted.add(TERMINATE + "/" + session)) {
-				decide(outcome.target(), TERMINATE, node, facts, incident, "idle in transaction and blocking "
+					&& state.acted.add(GuardAction.TERMINATE_IDLE_BLOCKER.label() + "/" + session)) {
+				decide(outcome.target(), GuardAction.TERMINATE_IDLE_BLOCKER, node, facts, incident, "idle in transaction and blocking "
 						+ root.blockedCount() + " sessions for " + Duration.between(state.blockingSince.get(session), now)
 							.toSeconds() + " s (terminate-idle-blockers-after " + after.toSeconds() + " s)", state);
 			}
@@ -161,21 +156,22 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		state.acted.removeIf((key) -> !seen.contains(key.substring(key.indexOf('/') + 1)));
 	}
 
-	private void decide(String target, String action, SessionNode node, SessionFacts facts, String incident,
+	private void decide(String target, GuardAction action, SessionNode node, SessionFacts facts, String incident,
 			String why, TargetState state) {
 		String skip = skipReason(node, facts);
 		if (skip != null) {
-			record(target, action, facts, incident, "guard", skip.startsWith("excluded") ? "excluded" : "skipped", skip);
+			record(target, action, facts, incident, "guard",
+					skip.startsWith("excluded") ? GuardOutcome.EXCLUDED : GuardOutcome.SKIPPED, skip);
 			return;
 		}
 		if (this.config.mode() == GuardMode.DRY_RUN) {
-			record(target, action, facts, incident, "guard", "dry-run", "would " + action + ": " + why);
+			record(target, action, facts, incident, "guard", GuardOutcome.DRY_RUN, "would " + action.label() + ": " + why);
 			return;
 		}
 		var queryStart = node.activity().queryStart();
 		this.actions.execute(() -> {
 			SessionSignaller.Result result = act(target, action, facts, queryStart);
-			if (CANCEL_DDL.equals(action) && "cancelled".equals(result.outcome())) {
+			if (action == GuardAction.CANCEL_DDL && result.outcome() == GuardOutcome.CANCELLED) {
 				state.cancelled.add(session(facts));
 			}
 			record(target, action, facts, incident, "guard", result.outcome(),
@@ -192,21 +188,21 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		String skip = skipReason(ddl, facts);
 		String actor = "operator:" + login;
 		if (skip != null) {
-			return record(target, CANCEL_DDL, facts, incident, actor, "skipped", skip);
+			return record(target, GuardAction.CANCEL_DDL, facts, incident, actor, GuardOutcome.SKIPPED, skip);
 		}
-		SessionSignaller.Result result = act(target, CANCEL_DDL, facts, ddl.activity().queryStart());
-		return record(target, CANCEL_DDL, facts, incident, actor, result.outcome(),
+		SessionSignaller.Result result = act(target, GuardAction.CANCEL_DDL, facts, ddl.activity().queryStart());
+		return record(target, GuardAction.CANCEL_DDL, facts, incident, actor, result.outcome(),
 				result.reason() == null ? "cancelled from the dashboard" : result.reason());
 	}
 
-	private SessionSignaller.Result act(String target, String action, SessionFacts facts, Instant queryStart) {
+	private SessionSignaller.Result act(String target, GuardAction action, SessionFacts facts, Instant queryStart) {
 		TargetConnections connections = this.monitor.connections(target);
 		if (connections == null) {
-			return new SessionSignaller.Result("failed", "target " + target + " is not being watched");
+			return new SessionSignaller.Result(GuardOutcome.FAILED, "target " + target + " is not being watched");
 		}
-		SessionSignaller.Result result = this.signaller.signal(connections, TERMINATE.equals(action), facts.pid(),
+		SessionSignaller.Result result = this.signaller.signal(connections, action == GuardAction.TERMINATE_IDLE_BLOCKER, facts.pid(),
 				facts.backendStart(), queryStart);
-		if ("not-permitted".equals(result.outcome())) {
+		if (result.outcome() == GuardOutcome.NOT_PERMITTED) {
 			this.lastProblem.put(target, "the guard may not signal pid " + facts.pid() + ": " + result.reason()
 					+ " (grant pg_signal_backend; superusers' sessions cannot be signalled by it)");
 		}
@@ -232,12 +228,12 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		return null;
 	}
 
-	private GuardRecord record(String target, String action, SessionFacts facts, String incident, String actor,
-			String outcome, String reason) {
+	private GuardRecord record(String target, GuardAction action, SessionFacts facts, String incident, String actor,
+			GuardOutcome outcome, String reason) {
 		GuardRecord record = new GuardRecord(Instant.now(), target, incident, action, actor, facts.pid(),
 				facts.backendStart(), facts.applicationName(), facts.user(), outcome, reason);
-		logger.warn("Guard ({}) {} pid {} on {} (app {}, user {}): {}{}", actor, action, facts.pid(), target,
-				facts.applicationName(), facts.user(), outcome, reason == null ? "" : " - " + reason);
+		logger.warn("Guard ({}) {} pid {} on {} (app {}, user {}): {}{}", actor, action.label(), facts.pid(), target,
+				facts.applicationName(), facts.user(), outcome.label(), reason == null ? "" : " - " + reason);
 		counter(target, action, outcome).increment();
 		try {
 			this.log.add(record);
@@ -248,13 +244,13 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		return record;
 	}
 
-	private Counter counter(String target, String action, String outcome) {
-		return this.counters.computeIfAbsent(target + "/" + action + "/" + outcome,
+	private Counter counter(String target, GuardAction action, GuardOutcome outcome) {
+		return this.counters.computeIfAbsent(target + "/" + action.label() + "/" + outcome.label(),
 				(k) -> Counter.builder("pglockwatch.guard.actions")
 					.description("Guard decisions and operator actions by action and outcome (dry-run included)")
 					.tag("target", target)
-					.tag("action", action)
-					.tag("outcome", outcome)
+					.tag("action", action.label())
+					.tag("outcome", outcome.label())
 					.register(this.registry));
 	}
 
@@ -266,8 +262,8 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 	public void bindTo(MeterRegistry registry) {
 		this.registry = registry;
 		if (this.config.mode() != GuardMode.OFF) {
-			String done = this.config.mode() == GuardMode.DRY_RUN ? "dry-run" : "cancelled";
-			this.targets.keySet().forEach((target) -> counter(target, CANCEL_DDL, done));
+			GuardOutcome done = this.config.mode() == GuardMode.DRY_RUN ? GuardOutcome.DRY_RUN : GuardOutcome.CANCELLED;
+			this.targets.keySet().forEach((target) -> counter(target, GuardAction.CANCEL_DDL, done));
 		}
 	}
 

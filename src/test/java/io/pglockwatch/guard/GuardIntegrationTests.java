@@ -106,8 +106,8 @@ class GuardIntegrationTests {
 			}
 			await().atMost(Duration.ofSeconds(5)).until(() -> !actions(app, staged.ddl().pid()).isEmpty());
 			assertThat(actions(app, staged.ddl().pid())).singleElement().satisfies((r) -> {
-				assertThat(r.action()).isEqualTo("cancel-ddl");
-				assertThat(r.outcome()).isEqualTo("cancelled");
+				assertThat(r.action()).isEqualTo(GuardAction.CANCEL_DDL);
+				assertThat(r.outcome()).isEqualTo(GuardOutcome.CANCELLED);
 				assertThat(r.actor()).isEqualTo("guard");
 			});
 			assertThat(app.getBean(MeterRegistry.class)
@@ -127,7 +127,7 @@ class GuardIntegrationTests {
 			Staged staged = stage(scenario, "guard_dry", 3);
 			await().atMost(Duration.ofSeconds(6)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
 				.stream()
-				.anyMatch((r) -> r.outcome().equals("dry-run")));
+				.anyMatch((r) -> r.outcome() == GuardOutcome.DRY_RUN));
 			Thread.sleep(1000);
 			assertThat(staged.alter()).isNotDone();
 			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
@@ -158,7 +158,7 @@ class GuardIntegrationTests {
 			Thread.sleep(1000);
 			assertThat(staged.alter()).isNotDone();
 			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
-				.satisfies((r) -> assertThat(r.outcome()).isEqualTo("excluded"));
+				.satisfies((r) -> assertThat(r.outcome()).isEqualTo(GuardOutcome.EXCLUDED));
 		}
 	}
 
@@ -186,7 +186,7 @@ class GuardIntegrationTests {
 			TargetConnections connections = app.getBean(io.pglockwatch.poll.TargetMonitor.class).connections("lab");
 			SessionSignaller.Result result = new SessionSignaller().signal(connections, false, staged.ddl().pid(),
 					backendStart, firstQueryStart);
-			assertThat(result.outcome()).isEqualTo("changed");
+			assertThat(result.outcome()).isEqualTo(GuardOutcome.CHANGED);
 			assertThat(next).isNotDone();
 			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
 		}
@@ -203,8 +203,8 @@ class GuardIntegrationTests {
 			assertThat(staged.alter()).succeedsWithin(Duration.ofSeconds(5)); // the migration ran
 			await().atMost(Duration.ofSeconds(5)).until(() -> allActions(app, "lab/ddl-lock-queue/")
 				.stream()
-				.anyMatch((r) -> r.action().equals("terminate-idle-blocker") && r.pid() == staged.holder().pid()
-						&& r.outcome().equals("terminated")));
+				.anyMatch((r) -> r.action() == GuardAction.TERMINATE_IDLE_BLOCKER && r.pid() == staged.holder().pid()
+						&& r.outcome() == GuardOutcome.TERMINATED));
 		}
 	}
 
@@ -217,7 +217,7 @@ class GuardIntegrationTests {
 			Staged staged = stage(scenario, "guard_perm", 3);
 			await().atMost(Duration.ofSeconds(8)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
 				.stream()
-				.anyMatch((r) -> r.outcome().equals("not-permitted")));
+				.anyMatch((r) -> r.outcome() == GuardOutcome.NOT_PERMITTED));
 			assertThat(staged.alter()).isNotDone();
 			assertThat(app.getBean(Guard.class).problem("lab")).contains("may not signal pid " + staged.ddl().pid());
 		}
@@ -247,13 +247,13 @@ class GuardIntegrationTests {
 			// the aborted transaction keeps its lock on a: the reader of a still waits, until the guard ends it
 			await().atMost(Duration.ofSeconds(10)).until(() -> allActions(app, "lab/")
 				.stream()
-				.anyMatch((r) -> r.action().equals("watch-aborted-transaction") && r.pid() == migration.pid()));
+				.anyMatch((r) -> r.action() == GuardAction.WATCH_ABORTED_TRANSACTION && r.pid() == migration.pid()));
 			assertThat(onA).succeedsWithin(Duration.ofSeconds(10));
 			// the reader gets through as the session ends; the guard records the action right after the signal
 			await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(allActions(app, "lab/")).anySatisfy((r) -> {
-				assertThat(r.action()).isEqualTo("terminate-idle-blocker");
+				assertThat(r.action()).isEqualTo(GuardAction.TERMINATE_IDLE_BLOCKER);
 				assertThat(r.pid()).isEqualTo(migration.pid());
-				assertThat(r.outcome()).isEqualTo("terminated");
+				assertThat(r.outcome()).isEqualTo(GuardOutcome.TERMINATED);
 			}));
 		}
 	}
