@@ -1,6 +1,7 @@
 package io.pglockwatch.guard;
 
 import io.pglockwatch.incident.IncidentRecorder;
+import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.poll.TargetMonitor;
 import io.pglockwatch.poll.TargetsProperties;
 
@@ -8,7 +9,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** The guard and its record of decisions. */
+/** The guard, its policy and its record of decisions. */
 @Configuration(proxyBeanMethods = false)
 class GuardConfiguration {
 
@@ -23,9 +24,14 @@ class GuardConfiguration {
 	}
 
 	@Bean
-	Guard guard(GuardProperties guard, TargetsProperties targets, IncidentRecorder incidents, TargetMonitor monitor,
-			GuardLog log) {
-		return new Guard(guard, targets, incidents, monitor, log);
+	GuardPolicy guardPolicy(GuardProperties guard) {
+		return new GuardPolicy(guard, TargetConnections.APPLICATION_NAME);
+	}
+
+	@Bean
+	Guard guard(GuardProperties guard, GuardPolicy policy, TargetsProperties targets, IncidentRecorder incidents,
+			TargetMonitor monitor, GuardLog log) {
+		return new Guard(guard, policy, targets, incidents, monitor, log);
 	}
 
 }
