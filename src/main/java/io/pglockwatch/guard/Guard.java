@@ -4,9 +4,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.task.TaskExecutor;
 
 /**
  * The opt-in guard at work: on each poll it asks {@link GuardPolicy} what to do about the graph (cheap, on the poll
@@ -50,11 +48,7 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	private final GuardLog log;
 
-	private final ExecutorService signals = Executors.newSingleThreadExecutor((r) -> {
-		Thread thread = new Thread(r, "pglockwatch-guard");
-		thread.setDaemon(true);
-		return thread;
-	});
+	private final TaskExecutor signals;
 
 	private final SessionSignaller signaller = new SessionSignaller();
 
@@ -68,13 +62,17 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	private volatile boolean running;
 
+	/**
+	 * @param signals runs the signals, one at a time, off the poll threads
+	 */
 	public Guard(GuardProperties config, GuardPolicy policy, TargetsProperties targetsConfig,
-			IncidentRecorder incidents, TargetMonitor monitor, GuardLog log) {
+			IncidentRecorder incidents, TargetMonitor monitor, GuardLog log, TaskExecutor signals) {
 		this.config = config;
 		this.policy = policy;
 		this.incidents = incidents;
 		this.monitor = monitor;
 		this.log = log;
+		this.signals = signals;
 		for (TargetsProperties.Target target : targetsConfig.targets()) {
 			this.targets.put(target.name(), new TargetState());
 		}
@@ -203,14 +201,8 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	@Override
 	public void stop() {
+		// the signal executor is a bean of its own and is shut down with the context
 		this.running = false;
-		this.signals.shutdown();
-		try {
-			this.signals.awaitTermination(5, TimeUnit.SECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
 	}
 
 	@Override
