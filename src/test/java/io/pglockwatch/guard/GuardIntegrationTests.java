@@ -7,20 +7,27 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pglockwatch.detect.Incident;
+import io.pglockwatch.incident.IncidentQuery;
+import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.poll.TargetConnections;
+import io.pglockwatch.poll.TargetMonitor;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The guard against real lock queues. Each test starts the service with its own guard settings (poll every 500 ms,
@@ -66,17 +73,17 @@ class GuardIntegrationTests {
 
 	private static List<GuardRecord> actions(ConfigurableApplicationContext app, int pid) {
 		return app.getBean(GuardLog.class)
-			.forIncident(app.getBean(io.pglockwatch.incident.IncidentStore.class)
-				.find(io.pglockwatch.incident.IncidentQuery.latest(50))
+			.forIncident(app.getBean(IncidentStore.class)
+				.find(IncidentQuery.latest(50))
 				.stream()
 				.filter((i) -> i.ddl() != null && i.ddl().session().pid() == pid)
-				.map(io.pglockwatch.detect.Incident::dedupKey)
+				.map(Incident::dedupKey)
 				.findFirst()
 				.orElse("lab/ddl-lock-queue/" + pid + "@none"));
 	}
 
 	private static List<GuardRecord> allActions(ConfigurableApplicationContext app, String dedupKeyPrefix) {
-		return app.getBean(org.springframework.jdbc.core.simple.JdbcClient.class)
+		return app.getBean(JdbcClient.class)
 			.sql("SELECT dedup_key FROM guard_action WHERE dedup_key LIKE :p")
 			.param("p", dedupKeyPrefix + "%")
 			.query(String.class)
@@ -97,7 +104,7 @@ class GuardIntegrationTests {
 			Duration lived = Duration.between(staged.queuedAt(), Instant.now());
 			System.out.printf("guard enforce: queue lived %d ms (cancel-ddl-after 3 s, poll 500 ms)%n", lived.toMillis());
 			assertThat(lived).isLessThanOrEqualTo(Duration.ofSeconds(3).plus(POLL.multipliedBy(2)).plusMillis(700));
-			ExecutionException failure = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+			ExecutionException failure = assertThrows(ExecutionException.class,
 					() -> staged.alter().get());
 			assertThat(failure.getCause()).hasMessageContaining("canceling statement due to user request");
 			assertThat(staged.holder().state()).isEqualTo("idle in transaction");
@@ -134,12 +141,12 @@ class GuardIntegrationTests {
 			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
 				.satisfies((r) -> assertThat(r.reason()).startsWith("would cancel-ddl"));
 			// the alert says what the guard would do and what it decided
-			io.pglockwatch.detect.Incident incident = await().atMost(Duration.ofSeconds(5))
-				.until(() -> app.getBean(io.pglockwatch.incident.IncidentStore.class)
-					.find(io.pglockwatch.incident.IncidentQuery.latest(50))
+			Incident incident = await().atMost(Duration.ofSeconds(5))
+				.until(() -> app.getBean(IncidentStore.class)
+					.find(IncidentQuery.latest(50))
 					.stream()
 					.filter((i) -> i.ddl() != null && i.ddl().session().pid() == staged.ddl().pid())
-					.findFirst(), java.util.Optional::isPresent)
+					.findFirst(), Optional::isPresent)
 				.orElseThrow();
 			assertThat(app.getBean(GuardAlertNote.class).about(incident)).containsEntry("mode", "dry-run")
 				.containsEntry("plan", "cancel the DDL once it has kept its queue 1 s")
@@ -183,7 +190,7 @@ class GuardIntegrationTests {
 			assertThat(staged.alter()).failsWithin(Duration.ofSeconds(5));
 			CompletableFuture<Void> next = staged.ddl().submit("ALTER TABLE guard_changed ADD COLUMN other text");
 			scenario.awaitWaiting(staged.ddl(), Duration.ofSeconds(5));
-			TargetConnections connections = app.getBean(io.pglockwatch.poll.TargetMonitor.class).connections("lab");
+			TargetConnections connections = app.getBean(TargetMonitor.class).connections("lab");
 			SessionSignaller.Result result = new SessionSignaller().signal(connections, false, staged.ddl().pid(),
 					backendStart, firstQueryStart);
 			assertThat(result.outcome()).isEqualTo(GuardOutcome.CHANGED);
