@@ -123,7 +123,7 @@ class IncidentPageController {
 		else {
 			GuardRecord record = this.guard.operatorCancel(incident.target(), ddl, incident.dedupKey(),
 					principal == null ? "anonymous" : principal.getName());
-			redirect.addFlashAttribute("actionResult", "Cancel of pid " + record.pid() + ": " + record.outcome()
+			redirect.addFlashAttribute("actionResult", "Cancel of pid " + record.pid() + ": " + record.outcome().label()
 					+ (record.reason() == null ? "" : " (" + record.reason() + ")"));
 		}
 		return "redirect:/incidents/" + id;

@@ -31,7 +31,7 @@ public final class GuardAlertNote {
 		}
 		about.put("actions", this.log.forIncident(incident.dedupKey())
 			.stream()
-			.map((r) -> r.action() + " pid " + r.pid() + ": " + r.outcome() + " (" + r.actor() + ")")
+			.map((r) -> r.action().label() + " pid " + r.pid() + ": " + r.outcome().label() + " (" + r.actor() + ")")
 			.toList());
 		return about;
 	}

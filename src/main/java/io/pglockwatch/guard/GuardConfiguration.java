@@ -1,14 +1,17 @@
 package io.pglockwatch.guard;
 
 import io.pglockwatch.incident.IncidentRecorder;
+import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.poll.TargetMonitor;
 import io.pglockwatch.poll.TargetsProperties;
 
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
-/** The guard and its record of decisions. */
+/** The guard, its policy, the thread that sends its signals, and its record of decisions. */
 @Configuration(proxyBeanMethods = false)
 class GuardConfiguration {
 
@@ -23,9 +26,31 @@ class GuardConfiguration {
 	}
 
 	@Bean
-	Guard guard(GuardProperties guard, TargetsProperties targets, IncidentRecorder incidents, TargetMonitor monitor,
-			GuardLog log) {
-		return new Guard(guard, targets, incidents, monitor, log);
+	GuardPolicy guardPolicy(GuardProperties guard) {
+		return new GuardPolicy(guard, TargetConnections.APPLICATION_NAME);
+	}
+
+	/**
+	 * One thread for the guard's signals, so they run one at a time and never on a poll thread. Signals already
+	 * handed over still go out when the context closes, for at most 5 s. Not a default candidate, so it is injected
+	 * only where named and Spring Boot still sets up its own application task executor.
+	 */
+	@Bean(defaultCandidate = false)
+	ThreadPoolTaskExecutor guardSignals() {
+		ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
+		executor.setCorePoolSize(1);
+		executor.setMaxPoolSize(1);
+		executor.setThreadNamePrefix("pglockwatch-guard-");
+		executor.setDaemon(true);
+		executor.setWaitForTasksToCompleteOnShutdown(true);
+		executor.setAwaitTerminationSeconds(5);
+		return executor;
+	}
+
+	@Bean
+	Guard guard(GuardProperties guard, GuardPolicy policy, TargetsProperties targets, IncidentRecorder incidents,
+			TargetMonitor monitor, GuardLog log, @Qualifier("guardSignals") ThreadPoolTaskExecutor guardSignals) {
+		return new Guard(guard, policy, targets, incidents, monitor, log, guardSignals);
 	}
 
 }

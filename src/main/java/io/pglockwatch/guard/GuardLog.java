@@ -27,13 +27,13 @@ public final class GuardLog {
 			.param("at", StoreTime.bind(r.at()))
 			.param("target", r.target())
 			.param("key", r.dedupKey())
-			.param("action", r.action())
+			.param("action", r.action().label())
 			.param("actor", r.actor())
 			.param("pid", r.pid())
 			.param("start", r.backendStart() == null ? null : StoreTime.bind(r.backendStart()))
 			.param("app", r.applicationName())
 			.param("user", r.user())
-			.param("outcome", r.outcome())
+			.param("outcome", r.outcome().label())
 			.param("reason", r.reason() == null || r.reason().length() <= 2000 ? r.reason() : r.reason().substring(0, 2000))
 			.update();
 	}
@@ -47,9 +47,9 @@ public final class GuardLog {
 	}
 
 	private static GuardRecord record(ResultSet rs, int row) throws SQLException {
-		return new GuardRecord(StoreTime.read(rs, "at"), rs.getString("target"), rs.getString("dedup_key"), rs.getString("action"),
-				rs.getString("actor"), rs.getInt("pid"), StoreTime.read(rs, "backend_start"), rs.getString("application_name"),
-				rs.getString("user_name"), rs.getString("outcome"), rs.getString("reason"));
+		return new GuardRecord(StoreTime.read(rs, "at"), rs.getString("target"), rs.getString("dedup_key"),
+				GuardAction.of(rs.getString("action")), rs.getString("actor"), rs.getInt("pid"), StoreTime.read(rs, "backend_start"), rs.getString("application_name"),
+				rs.getString("user_name"), GuardOutcome.of(rs.getString("outcome")), rs.getString("reason"));
 	}
 
 }

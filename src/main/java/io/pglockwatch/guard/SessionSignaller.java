@@ -29,7 +29,7 @@ final class SessionSignaller {
 	static final String TERMINATE_SQL = "SELECT pg_catalog.pg_terminate_backend(?)";
 
 	/** The outcome and why. */
-	record Result(String outcome, String reason) {
+	record Result(GuardOutcome outcome, String reason) {
 	}
 
 	Result signal(TargetConnections connections, boolean terminate, int pid, Instant backendStart, Instant queryStart) {
@@ -41,13 +41,13 @@ final class SessionSignaller {
 				reread.setInt(1, pid);
 				try (ResultSet rs = reread.executeQuery()) {
 					if (!rs.next()) {
-						return new Result("gone", "pid " + pid + " has ended");
+						return new Result(GuardOutcome.GONE, "pid " + pid + " has ended");
 					}
 					if (!same(rs.getTimestamp("backend_start"), backendStart) || !same(rs.getTimestamp("query_start"), queryStart)) {
-						return new Result("changed", "pid " + pid + " is now another session or runs another statement");
+						return new Result(GuardOutcome.CHANGED, "pid " + pid + " is now another session or runs another statement");
 					}
 					if (rs.getLong("blocked") == 0) {
-						return new Result("not-blocking", "pid " + pid + " no longer blocks anyone");
+						return new Result(GuardOutcome.NOT_BLOCKING, "pid " + pid + " no longer blocks anyone");
 					}
 				}
 			}
@@ -56,19 +56,19 @@ final class SessionSignaller {
 				try (ResultSet rs = act.executeQuery()) {
 					rs.next();
 					if (rs.getBoolean(1)) {
-						return new Result(terminate ? "terminated" : "cancelled", null);
+						return new Result(terminate ? GuardOutcome.TERMINATED : GuardOutcome.CANCELLED, null);
 					}
-					return new Result("failed", "PostgreSQL could not signal pid " + pid);
+					return new Result(GuardOutcome.FAILED, "PostgreSQL could not signal pid " + pid);
 				}
 			}
 		}
 		catch (SQLException ex) {
 			if ("42501".equals(ex.getSQLState())) {
 				// pg_signal_backend is missing, or the session belongs to a superuser, which it cannot signal
-				return new Result("not-permitted", ex.getMessage());
+				return new Result(GuardOutcome.NOT_PERMITTED, ex.getMessage());
 			}
 			broken = true;
-			return new Result("failed", ex.getMessage());
+			return new Result(GuardOutcome.FAILED, ex.getMessage());
 		}
 		finally {
 			connections.release(connection, broken);

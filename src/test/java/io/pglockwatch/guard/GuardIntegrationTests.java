@@ -7,20 +7,27 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pglockwatch.detect.Incident;
+import io.pglockwatch.incident.IncidentQuery;
+import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.poll.TargetConnections;
+import io.pglockwatch.poll.TargetMonitor;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The guard against real lock queues. Each test starts the service with its own guard settings (poll every 500 ms,
@@ -66,17 +73,17 @@ class GuardIntegrationTests {
 
 	private static List<GuardRecord> actions(ConfigurableApplicationContext app, int pid) {
 		return app.getBean(GuardLog.class)
-			.forIncident(app.getBean(io.pglockwatch.incident.IncidentStore.class)
-				.find(io.pglockwatch.incident.IncidentQuery.latest(50))
+			.forIncident(app.getBean(IncidentStore.class)
+				.find(IncidentQuery.latest(50))
 				.stream()
 				.filter((i) -> i.ddl() != null && i.ddl().session().pid() == pid)
-				.map(io.pglockwatch.detect.Incident::dedupKey)
+				.map(Incident::dedupKey)
 				.findFirst()
 				.orElse("lab/ddl-lock-queue/" + pid + "@none"));
 	}
 
 	private static List<GuardRecord> allActions(ConfigurableApplicationContext app, String dedupKeyPrefix) {
-		return app.getBean(org.springframework.jdbc.core.simple.JdbcClient.class)
+		return app.getBean(JdbcClient.class)
 			.sql("SELECT dedup_key FROM guard_action WHERE dedup_key LIKE :p")
 			.param("p", dedupKeyPrefix + "%")
 			.query(String.class)
@@ -97,7 +104,7 @@ class GuardIntegrationTests {
 			Duration lived = Duration.between(staged.queuedAt(), Instant.now());
 			System.out.printf("guard enforce: queue lived %d ms (cancel-ddl-after 3 s, poll 500 ms)%n", lived.toMillis());
 			assertThat(lived).isLessThanOrEqualTo(Duration.ofSeconds(3).plus(POLL.multipliedBy(2)).plusMillis(700));
-			ExecutionException failure = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+			ExecutionException failure = assertThrows(ExecutionException.class,
 					() -> staged.alter().get());
 			assertThat(failure.getCause()).hasMessageContaining("canceling statement due to user request");
 			assertThat(staged.holder().state()).isEqualTo("idle in transaction");
@@ -106,8 +113,8 @@ class GuardIntegrationTests {
 			}
 			await().atMost(Duration.ofSeconds(5)).until(() -> !actions(app, staged.ddl().pid()).isEmpty());
 			assertThat(actions(app, staged.ddl().pid())).singleElement().satisfies((r) -> {
-				assertThat(r.action()).isEqualTo("cancel-ddl");
-				assertThat(r.outcome()).isEqualTo("cancelled");
+				assertThat(r.action()).isEqualTo(GuardAction.CANCEL_DDL);
+				assertThat(r.outcome()).isEqualTo(GuardOutcome.CANCELLED);
 				assertThat(r.actor()).isEqualTo("guard");
 			});
 			assertThat(app.getBean(MeterRegistry.class)
@@ -127,19 +134,19 @@ class GuardIntegrationTests {
 			Staged staged = stage(scenario, "guard_dry", 3);
 			await().atMost(Duration.ofSeconds(6)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
 				.stream()
-				.anyMatch((r) -> r.outcome().equals("dry-run")));
+				.anyMatch((r) -> r.outcome() == GuardOutcome.DRY_RUN));
 			Thread.sleep(1000);
 			assertThat(staged.alter()).isNotDone();
 			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
 			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
 				.satisfies((r) -> assertThat(r.reason()).startsWith("would cancel-ddl"));
 			// the alert says what the guard would do and what it decided
-			io.pglockwatch.detect.Incident incident = await().atMost(Duration.ofSeconds(5))
-				.until(() -> app.getBean(io.pglockwatch.incident.IncidentStore.class)
-					.find(io.pglockwatch.incident.IncidentQuery.latest(50))
+			Incident incident = await().atMost(Duration.ofSeconds(5))
+				.until(() -> app.getBean(IncidentStore.class)
+					.find(IncidentQuery.latest(50))
 					.stream()
 					.filter((i) -> i.ddl() != null && i.ddl().session().pid() == staged.ddl().pid())
-					.findFirst(), java.util.Optional::isPresent)
+					.findFirst(), Optional::isPresent)
 				.orElseThrow();
 			assertThat(app.getBean(GuardAlertNote.class).about(incident)).containsEntry("mode", "dry-run")
 				.containsEntry("plan", "cancel the DDL once it has kept its queue 1 s")
@@ -158,7 +165,7 @@ class GuardIntegrationTests {
 			Thread.sleep(1000);
 			assertThat(staged.alter()).isNotDone();
 			assertThat(allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")).singleElement()
-				.satisfies((r) -> assertThat(r.outcome()).isEqualTo("excluded"));
+				.satisfies((r) -> assertThat(r.outcome()).isEqualTo(GuardOutcome.EXCLUDED));
 		}
 	}
 
@@ -183,10 +190,10 @@ class GuardIntegrationTests {
 			assertThat(staged.alter()).failsWithin(Duration.ofSeconds(5));
 			CompletableFuture<Void> next = staged.ddl().submit("ALTER TABLE guard_changed ADD COLUMN other text");
 			scenario.awaitWaiting(staged.ddl(), Duration.ofSeconds(5));
-			TargetConnections connections = app.getBean(io.pglockwatch.poll.TargetMonitor.class).connections("lab");
+			TargetConnections connections = app.getBean(TargetMonitor.class).connections("lab");
 			SessionSignaller.Result result = new SessionSignaller().signal(connections, false, staged.ddl().pid(),
 					backendStart, firstQueryStart);
-			assertThat(result.outcome()).isEqualTo("changed");
+			assertThat(result.outcome()).isEqualTo(GuardOutcome.CHANGED);
 			assertThat(next).isNotDone();
 			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
 		}
@@ -203,8 +210,8 @@ class GuardIntegrationTests {
 			assertThat(staged.alter()).succeedsWithin(Duration.ofSeconds(5)); // the migration ran
 			await().atMost(Duration.ofSeconds(5)).until(() -> allActions(app, "lab/ddl-lock-queue/")
 				.stream()
-				.anyMatch((r) -> r.action().equals("terminate-idle-blocker") && r.pid() == staged.holder().pid()
-						&& r.outcome().equals("terminated")));
+				.anyMatch((r) -> r.action() == GuardAction.TERMINATE_IDLE_BLOCKER && r.pid() == staged.holder().pid()
+						&& r.outcome() == GuardOutcome.TERMINATED));
 		}
 	}
 
@@ -217,7 +224,7 @@ class GuardIntegrationTests {
 			Staged staged = stage(scenario, "guard_perm", 3);
 			await().atMost(Duration.ofSeconds(8)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
 				.stream()
-				.anyMatch((r) -> r.outcome().equals("not-permitted")));
+				.anyMatch((r) -> r.outcome() == GuardOutcome.NOT_PERMITTED));
 			assertThat(staged.alter()).isNotDone();
 			assertThat(app.getBean(Guard.class).problem("lab")).contains("may not signal pid " + staged.ddl().pid());
 		}
@@ -247,13 +254,13 @@ class GuardIntegrationTests {
 			// the aborted transaction keeps its lock on a: the reader of a still waits, until the guard ends it
 			await().atMost(Duration.ofSeconds(10)).until(() -> allActions(app, "lab/")
 				.stream()
-				.anyMatch((r) -> r.action().equals("watch-aborted-transaction") && r.pid() == migration.pid()));
+				.anyMatch((r) -> r.action() == GuardAction.WATCH_ABORTED_TRANSACTION && r.pid() == migration.pid()));
 			assertThat(onA).succeedsWithin(Duration.ofSeconds(10));
 			// the reader gets through as the session ends; the guard records the action right after the signal
 			await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(allActions(app, "lab/")).anySatisfy((r) -> {
-				assertThat(r.action()).isEqualTo("terminate-idle-blocker");
+				assertThat(r.action()).isEqualTo(GuardAction.TERMINATE_IDLE_BLOCKER);
 				assertThat(r.pid()).isEqualTo(migration.pid());
-				assertThat(r.outcome()).isEqualTo("terminated");
+				assertThat(r.outcome()).isEqualTo(GuardOutcome.TERMINATED);
 			}));
 		}
 	}
