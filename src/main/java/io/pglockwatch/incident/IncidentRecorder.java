@@ -22,8 +22,8 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentLifecycle;
+import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.Thresholds;
-import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.poll.PollListener;
 import io.pglockwatch.poll.PollOutcome;
 import io.pglockwatch.poll.TargetsProperties;
@@ -33,6 +33,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.dao.DataAccessException;
 
 /**
  * Advances each target's {@link IncidentLifecycle} after every successful poll, on the poll thread (pure and
@@ -101,7 +102,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 			if (!this.lifecycles.containsKey(orphan.target()) && orphan.lastSeenAt() != null
 					&& orphan.lastSeenAt().isBefore(clock.instant().minus(Duration.ofHours(1)))) {
 				Incident resolved = new Incident(orphan.id(), orphan.dedupKey(), orphan.target(), orphan.kind(),
-						orphan.severity(), io.pglockwatch.detect.IncidentState.RESOLVED, orphan.openedAt(),
+						orphan.severity(), IncidentState.RESOLVED, orphan.openedAt(),
 						orphan.escalatedAt(), clock.instant(), orphan.lastSeenAt(), orphan.ddl(), orphan.rootBlocker(), 0,
 						orphan.peakQueueDepth(), orphan.peakMaxWait(), orphan.database());
 				logger.info("Resolving incident {}: target {} is not watched here and the incident was last seen at {}",
@@ -184,7 +185,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 				return true;
 			}
 			catch (RuntimeException ex) {
-				if (!(ex instanceof org.springframework.dao.DataAccessException)) {
+				if (!(ex instanceof DataAccessException)) {
 					// a bug, not an unavailable store: retrying would block every later event behind this one
 					logger.error("{} failed on {} of incident {}; skipped", what, event.type(), event.incident().id(), ex);
 					return false;
@@ -211,7 +212,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 			this.store.appendTimeline(event.incident().id(), event.point());
 		}
 		if (event.peakGraph() != null) {
-			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(GraphView.of(event.peakGraph())));
+			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(PeakGraph.of(event.peakGraph())));
 		}
 	}
 

@@ -115,6 +115,18 @@ class IncidentApiControllerTests {
 	}
 
 	@Test
+	void aGraphAtPeakOfAnUnknownSchemaVersionIsNullNotAnError() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("{\"schemaVersion\":2,\"nodes\":[]}"));
+		this.mvc.perform(get("/api/v1/incidents/inc-1"))
+			.andExpect(status().isOk())
+			.andExpect(jsonPath("$.incident.id").value("inc-1"))
+			.andExpect(jsonPath("$.timeline[0].queueDepth").value(5))
+			.andExpect(jsonPath("$.graphAtPeak").doesNotExist());
+	}
+
+	@Test
 	void unknownIncidentIs404ProblemDetail() throws Exception {
 		given(this.store.findById("nope")).willReturn(Optional.empty());
 		this.mvc.perform(get("/api/v1/incidents/nope"))

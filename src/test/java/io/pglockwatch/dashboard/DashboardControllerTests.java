@@ -248,6 +248,30 @@ class DashboardControllerTests {
 	}
 
 	@Test
+	void incidentPageDrawsTheStoredGraphAtPeakOrSaysWhyItCannot() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		given(this.guard.mode()).willReturn(GuardMode.OFF);
+		// as stored before the graph at peak had a schema version
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("""
+				{"target":"orders","takenAt":"2026-11-23T12:00:00Z","sessionCount":2,"edgeCount":1,
+				"sessions":[{"pid":4242,"state":"active","waiting":[]},{"pid":5151,"state":"idle in transaction"}],
+				"edges":[{"waiterPid":5151,"blockerPid":4242,"kind":"hard"}],
+				"roots":[{"pid":4242,"state":"active","blockedCount":1,"onCycle":false}],"ddlQueues":[],"cycles":[]}
+				"""));
+		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("pid 5151")))
+			.andExpect(content().string(not(containsString("Not stored."))));
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("{\"schemaVersion\":2,\"graph\":{}}"));
+		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("Unavailable: the graph at peak was stored with schema version 2")))
+			.andExpect(content().string(containsString("public.users")));
+	}
+
+	@Test
 	void incidentListFiltersByTargetKindAndState() throws Exception {
 		given(this.store.find(new io.pglockwatch.incident.IncidentQuery(IncidentState.RESOLVED, "orders",
 				IncidentKind.DDL_LOCK_QUEUE, 200))).willReturn(List.of(incident()));

@@ -204,7 +204,7 @@ class LockWaitGraphTests {
 
 
 	@Test
-	void jsonViewOfARowLockChainAndAPreparedTransaction() {
+	void anEdgeHasTheRelationOfTheLockItIsAboutAndAPreparedTransactionHasPidZero() {
 		LockWaitGraph graph = new SnapshotFixture().name(USERS, "public", "accounts")
 			.session(100, "a", "idle in transaction")
 			.holds(100, transaction(900), EXCLUSIVE)
@@ -214,14 +214,17 @@ class LockWaitGraphTests {
 			.preparedHolds("4/4", "gid-1", relation(USERS), ROW_EXCLUSIVE)
 			.waits(400, relation(USERS), SHARE, 5)
 			.graph();
-		GraphView view = GraphView.of(graph);
-		assertThat(view.edges()).extracting(GraphView.Edge::relation).containsOnly(null, "public.accounts");
-		assertThat(view.edges()).filteredOn((e) -> e.blockerGid() != null)
-			.singleElement()
-			.satisfies((e) -> assertThat(e.blockerPid()).isZero());
-		assertThat(view.sessions()).extracting(GraphView.Session::gid).contains("gid-1");
-		assertThat(view.roots()).extracting(GraphView.Root::pid).contains(0, 100);
-		assertThat(view.edgeCount()).isEqualTo(3);
+		assertThat(graph.edges()).extracting(graph::relation).containsOnly(null, "public.accounts");
+		SessionNode prepared = graph.sessions()
+			.values()
+			.stream()
+			.filter((n) -> n.prepared() != null)
+			.findFirst()
+			.orElseThrow();
+		assertThat(prepared.id()).isNegative();
+		assertThat(prepared.pid()).isZero().isEqualTo(SessionNode.pidOf(prepared.id()));
+		assertThat(prepared.gid()).isEqualTo("gid-1");
+		assertThat(graph.sessions().get(100).gid()).isNull();
 	}
 
 
