@@ -40,7 +40,8 @@ import org.springframework.dao.DataAccessException;
  * quick), and hands every store write to one writer thread: the store may live on the very cluster that is
  * locked, so a slow store must never delay a poll. The writer keeps events in order and retries a failed
  * write with backoff until the store takes it, so nothing is lost while the process lives. Active incidents
- * are read back at startup, so a restart mid-incident continues the same incident.
+ * are read back at startup, so a restart mid-incident continues the same incident. Of each incident's polls, only
+ * those where its curve changes course become timeline rows ({@link TimelineWriter}).
  */
 public final class IncidentRecorder implements PollListener, MeterBinder, SmartLifecycle {
 
@@ -49,6 +50,8 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
 
 	private final IncidentStore store;
+
+	private final TimelineWriter timeline;
 
 	private final IncidentProperties retention;
 
@@ -77,6 +80,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	public IncidentRecorder(IncidentStore store, TargetsProperties targets, DetectionProperties detection,
 			IncidentProperties retention, JsonMapper json, ObjectProvider<IncidentListener> listeners, Clock clock) {
 		this.store = store;
+		this.timeline = new TimelineWriter(store);
 		this.retention = retention;
 		this.json = json;
 		this.listeners = listeners;
@@ -209,7 +213,10 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	private void write(IncidentEvent event) {
 		this.store.save(event.incident());
 		if (event.point() != null) {
-			this.store.appendTimeline(event.incident().id(), event.point());
+			this.timeline.write(event.incident().id(), event.point());
+		}
+		if (event.type() == IncidentEvent.Type.RESOLVED) {
+			this.timeline.resolved(event.incident().id());
 		}
 		if (event.peakGraph() != null) {
 			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(PeakGraph.of(event.peakGraph())));

@@ -242,6 +242,22 @@ class IncidentStoreTests {
 	}
 
 	@Test
+	void movingTheLastTimelinePointReplacesTheNewestRowOnly() {
+		this.store.save(incident("inc-move", IncidentKind.DDL_LOCK_QUEUE, IncidentState.OPEN, "prod", T0));
+		this.store.save(incident("inc-still", IncidentKind.DDL_LOCK_QUEUE, IncidentState.OPEN, "prod", T0));
+		TimelinePoint first = new TimelinePoint(T0, 3, Duration.ofMillis(250));
+		this.store.appendTimeline("inc-still", first);
+		// with no row yet, it adds one
+		this.store.moveLastTimelinePoint("inc-move", first);
+		this.store.appendTimeline("inc-move", new TimelinePoint(T0.plusSeconds(1), 3, Duration.ofMillis(1_250)));
+		TimelinePoint latest = new TimelinePoint(T0.plusSeconds(30), 3, Duration.ofMillis(30_250));
+		this.store.moveLastTimelinePoint("inc-move", new TimelinePoint(T0.plusSeconds(2), 3, Duration.ofMillis(2_250)));
+		this.store.moveLastTimelinePoint("inc-move", latest);
+		assertThat(this.store.timeline("inc-move")).containsExactly(first, latest);
+		assertThat(this.store.timeline("inc-still")).containsExactly(first);
+	}
+
+	@Test
 	void timelineOfUnknownIncidentIsRefused() {
 		assertThatExceptionOfType(DataIntegrityViolationException.class)
 			.isThrownBy(() -> this.store.appendTimeline("inc-unknown", new TimelinePoint(T0, 1, Duration.ZERO)));
