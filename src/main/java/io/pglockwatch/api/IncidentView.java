@@ -22,7 +22,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 				Session.of(i.rootBlocker()));
 	}
 
-	public static Double seconds(Duration duration) {
+	private static Double seconds(Duration duration) {
 		return duration == null ? null : duration.toMillis() / 1000.0;
 	}
 

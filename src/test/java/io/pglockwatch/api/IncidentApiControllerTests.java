@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
+import io.pglockwatch.alert.AlertOutbox;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
@@ -12,6 +13,8 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.guard.Guard;
+import io.pglockwatch.guard.GuardLog;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
@@ -26,6 +29,7 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 
@@ -38,7 +42,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 @WebMvcTest({ IncidentApiController.class, TargetApiController.class, AlertApiController.class })
 @Import({ SecurityConfiguration.class, AllProperties.class })
-@org.springframework.test.context.TestPropertySource(properties = { "pglockwatch.security.login-required=false",
+@TestPropertySource(properties = { "pglockwatch.security.login-required=false",
 		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
 class IncidentApiControllerTests {
 
@@ -54,13 +58,13 @@ class IncidentApiControllerTests {
 	IncidentRecorder recorder;
 
 	@MockitoBean
-	io.pglockwatch.guard.Guard guard;
+	Guard guard;
 
 	@MockitoBean
-	io.pglockwatch.guard.GuardLog guardLog;
+	GuardLog guardLog;
 
 	@MockitoBean
-	io.pglockwatch.alert.AlertOutbox alerts;
+	AlertOutbox alerts;
 
 	@TestConfiguration
 	static class Targets {

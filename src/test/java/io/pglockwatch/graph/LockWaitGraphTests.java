@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 import static io.pglockwatch.graph.SnapshotFixture.advisory;
@@ -44,7 +45,7 @@ class LockWaitGraphTests {
 
 		assertThat(edges(graph)).containsExactlyInAnyOrder("200->100:hard", "301->200:soft", "302->200:soft",
 				"303->200:soft");
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(100, 4));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(100, 4));
 		assertThat(graph.ddlQueues()).hasSize(1);
 		DdlQueue queue = graph.ddlQueues().get(0);
 		assertThat(queue.pid()).isEqualTo(200);
@@ -126,7 +127,7 @@ class LockWaitGraphTests {
 			.graph();
 		assertThat(edges(graph)).containsExactlyInAnyOrder("200->100:hard", "300->200:hard", "400->200:hard",
 				"400->300:soft");
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(100, 3));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(100, 3));
 		assertThat(graph.sessions().get(100).isIdleInTransaction()).isTrue();
 		assertThat(graph.ddlQueues()).isEmpty();
 		assertThat(graph.sessions().get(300).waits().get(0).description()).isEqualTo("tuple lab:20001 (0,1)");
@@ -165,7 +166,7 @@ class LockWaitGraphTests {
 			.waits(200, relation(USERS), ACCESS_EXCLUSIVE, 30)
 			.graph();
 		assertThat(graph.ddlQueues()).isEmpty();
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(100, 1));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(100, 1));
 	}
 
 	@Test
