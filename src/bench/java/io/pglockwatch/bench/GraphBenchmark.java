@@ -4,12 +4,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.pglockwatch.api.GraphView;
 import io.pglockwatch.detect.Detector;
 import io.pglockwatch.detect.Finding;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.detect.IncidentLifecycle;
 import io.pglockwatch.detect.Thresholds;
-import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.lock.LockSnapshot;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -9,7 +9,6 @@ import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.TimelinePoint;
-import tools.jackson.databind.JsonNode;
 
 /** The JSON form of an incident; durations in seconds. */
 public record IncidentView(String id, String dedupKey, String target, String kind, String severity, String state,
@@ -23,7 +22,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 				Session.of(i.rootBlocker()));
 	}
 
-	public static Double seconds(Duration duration) {
+	private static Double seconds(Duration duration) {
 		return duration == null ? null : duration.toMillis() / 1000.0;
 	}
 
@@ -50,7 +49,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 	}
 
 	/** One incident with its timeline and the graph at its peak. */
-	public record Detail(IncidentView incident, List<Point> timeline, JsonNode graphAtPeak, List<Alert> alerts) {
+	public record Detail(IncidentView incident, List<Point> timeline, GraphView graphAtPeak, List<Alert> alerts) {
 	}
 
 	/** One alert event of the incident and how its delivery went. */

@@ -2,7 +2,6 @@ package io.pglockwatch.api;
 
 import java.util.List;
 
-import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.poll.TargetState;

@@ -2,10 +2,10 @@ package io.pglockwatch.dashboard;
 
 import java.util.List;
 
+import io.pglockwatch.api.GraphView;
 import io.pglockwatch.api.IncidentView;
 import io.pglockwatch.api.TargetView;
 import io.pglockwatch.detect.IncidentState;
-import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;

@@ -1,5 +1,6 @@
 package io.pglockwatch.dashboard;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -7,14 +8,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.pglockwatch.graph.GraphView;
+import io.pglockwatch.api.GraphView;
 
 /**
  * What the dashboard draws of a graph: each DDL queue as root blocker -> waiting DDL -> queued sessions, then
  * every other root with the sessions it blocks. Long queues are collapsed to their first {@value #SHOWN}
  * sessions and a count, so 500 queued sessions stay readable and the page small.
  */
-record GraphPicture(String target, java.time.Instant takenAt, int sessionCount, int edgeCount,
+record GraphPicture(String target, Instant takenAt, int sessionCount, int edgeCount,
 		List<Queue> ddlQueues, List<Chain> chains) {
 
 	static final int SHOWN = 10;

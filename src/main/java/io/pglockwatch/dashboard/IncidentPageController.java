@@ -1,14 +1,17 @@
 package io.pglockwatch.dashboard;
 
+import java.security.Principal;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 import io.pglockwatch.alert.AlertOutbox;
+import io.pglockwatch.api.GraphView;
 import io.pglockwatch.api.IncidentView;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.TimelinePoint;
-import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.SessionNode;
 import io.pglockwatch.guard.Guard;
@@ -16,6 +19,7 @@ import io.pglockwatch.guard.GuardLog;
 import io.pglockwatch.guard.GuardRecord;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentStore;
+import io.pglockwatch.incident.PeakGraph;
 import io.pglockwatch.poll.TargetStatus;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -27,8 +31,10 @@ import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /** Incident history with filters, one incident in full, and its postmortem exports. */
 @Controller
@@ -98,9 +104,20 @@ class IncidentPageController {
 		List<TimelinePoint> timeline = this.store.timeline(id);
 		model.addAttribute("incident", IncidentView.of(incident));
 		model.addAttribute("chart", TimelineChart.of(timeline));
-		model.addAttribute("picture", this.store.peakGraph(id)
-			.map((graph) -> GraphPicture.of(this.json.readValue(graph, GraphView.class)))
-			.orElse(null));
+		Optional<String> stored = this.store.peakGraph(id);
+		GraphPicture picture = null;
+		String pictureProblem = null;
+		if (stored.isPresent()) {
+			try {
+				picture = GraphPicture.of(GraphView.of(PeakGraph.read(this.json, stored.get())));
+			}
+			catch (PeakGraph.UnreadableException ex) {
+				// the rest of the incident is still worth seeing: say why the graph is missing instead of failing
+				pictureProblem = "Unavailable: " + ex.getMessage() + ".";
+			}
+		}
+		model.addAttribute("picture", picture);
+		model.addAttribute("pictureProblem", pictureProblem);
 		model.addAttribute("alerts", this.alerts.forIncident(id).stream().map(IncidentView.Alert::of).toList());
 		model.addAttribute("guardActions", this.guardLog.forIncident(incident.dedupKey()));
 		model.addAttribute("guardMode", this.guard.mode().label());
@@ -112,9 +129,8 @@ class IncidentPageController {
 	 * An operator cancels the waiting DDL of an open incident (one confirmed click; operator role and CSRF token
 	 * required). The guard's safety checks apply and the action is recorded like a guard action.
 	 */
-	@org.springframework.web.bind.annotation.PostMapping("/incidents/{id}/cancel-ddl")
-	String cancelDdl(@PathVariable String id, java.security.Principal principal,
-			org.springframework.web.servlet.mvc.support.RedirectAttributes redirect) {
+	@PostMapping("/incidents/{id}/cancel-ddl")
+	String cancelDdl(@PathVariable String id, Principal principal, RedirectAttributes redirect) {
 		Incident incident = find(id);
 		SessionNode ddl = incident.isActive() ? liveDdl(incident) : null;
 		if (ddl == null) {
@@ -141,7 +157,7 @@ class IncidentPageController {
 		}
 		SessionNode node = graph.sessions().get(incident.ddl().session().pid());
 		if (node == null || node.activity() == null || !node.isWaiting()
-				|| !java.util.Objects.equals(node.activity().backendStart(), incident.ddl().session().backendStart())) {
+				|| !Objects.equals(node.activity().backendStart(), incident.ddl().session().backendStart())) {
 			return null;
 		}
 		return node;

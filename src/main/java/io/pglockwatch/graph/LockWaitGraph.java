@@ -69,6 +69,22 @@ public record LockWaitGraph(String target, Instant takenAt, Map<Integer, Session
 		return Collections.unmodifiableList(result);
 	}
 
+	/**
+	 * The relation ({@code schema.table}) of the lock that {@code edge} is about, as the waiter asked for it; null
+	 * when that lock is not on a relation (a transaction id, an advisory lock...).
+	 */
+	public String relation(WaitEdge edge) {
+		SessionNode waiter = this.sessions.get(edge.waiterPid());
+		if (waiter != null) {
+			for (LockWait wait : waiter.waits()) {
+				if (wait.description().equals(edge.object())) {
+					return wait.relation();
+				}
+			}
+		}
+		return null;
+	}
+
 	/** The deepest DDL queue, or null. */
 	public DdlQueue deepestDdlQueue() {
 		return this.ddlQueues.isEmpty() ? null : this.ddlQueues.get(0);

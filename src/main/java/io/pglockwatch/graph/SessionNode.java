@@ -22,7 +22,20 @@ public record SessionNode(int id, SessionActivity activity, PreparedTransaction 
 
 	/** The pid PostgreSQL uses for this node: 0 for a prepared transaction. */
 	public int pid() {
-		return this.id < 0 ? 0 : this.id;
+		return pidOf(this.id);
+	}
+
+	/**
+	 * The pid PostgreSQL uses for the node {@code id} (as in {@link WaitEdge} or {@link DdlQueue}): 0 for a prepared
+	 * transaction, as in pg_blocking_pids().
+	 */
+	public static int pidOf(int id) {
+		return Math.max(0, id);
+	}
+
+	/** The prepared transaction's global id; null for a backend. */
+	public String gid() {
+		return this.prepared == null ? null : this.prepared.gid();
 	}
 
 	public boolean isWaiting() {

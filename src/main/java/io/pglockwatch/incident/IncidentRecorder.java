@@ -22,8 +22,8 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentLifecycle;
+import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.Thresholds;
-import io.pglockwatch.graph.GraphView;
 import io.pglockwatch.poll.PollListener;
 import io.pglockwatch.poll.PollOutcome;
 import io.pglockwatch.poll.TargetsProperties;
@@ -33,13 +33,15 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.dao.DataAccessException;
 
 /**
  * Advances each target's {@link IncidentLifecycle} after every successful poll, on the poll thread (pure and
  * quick), and hands every store write to one writer thread: the store may live on the very cluster that is
  * locked, so a slow store must never delay a poll. The writer keeps events in order and retries a failed
  * write with backoff until the store takes it, so nothing is lost while the process lives. Active incidents
- * are read back at startup, so a restart mid-incident continues the same incident.
+ * are read back at startup, so a restart mid-incident continues the same incident. Of each incident's polls, only
+ * those where its curve changes course become timeline rows ({@link TimelineWriter}).
  */
 public final class IncidentRecorder implements PollListener, MeterBinder, SmartLifecycle {
 
@@ -48,6 +50,8 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
 
 	private final IncidentStore store;
+
+	private final TimelineWriter timeline;
 
 	private final IncidentProperties retention;
 
@@ -76,6 +80,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	public IncidentRecorder(IncidentStore store, TargetsProperties targets, DetectionProperties detection,
 			IncidentProperties retention, JsonMapper json, ObjectProvider<IncidentListener> listeners, Clock clock) {
 		this.store = store;
+		this.timeline = new TimelineWriter(store);
 		this.retention = retention;
 		this.json = json;
 		this.listeners = listeners;
@@ -101,7 +106,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 			if (!this.lifecycles.containsKey(orphan.target()) && orphan.lastSeenAt() != null
 					&& orphan.lastSeenAt().isBefore(clock.instant().minus(Duration.ofHours(1)))) {
 				Incident resolved = new Incident(orphan.id(), orphan.dedupKey(), orphan.target(), orphan.kind(),
-						orphan.severity(), io.pglockwatch.detect.IncidentState.RESOLVED, orphan.openedAt(),
+						orphan.severity(), IncidentState.RESOLVED, orphan.openedAt(),
 						orphan.escalatedAt(), clock.instant(), orphan.lastSeenAt(), orphan.ddl(), orphan.rootBlocker(), 0,
 						orphan.peakQueueDepth(), orphan.peakMaxWait(), orphan.database());
 				logger.info("Resolving incident {}: target {} is not watched here and the incident was last seen at {}",
@@ -184,7 +189,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 				return true;
 			}
 			catch (RuntimeException ex) {
-				if (!(ex instanceof org.springframework.dao.DataAccessException)) {
+				if (!(ex instanceof DataAccessException)) {
 					// a bug, not an unavailable store: retrying would block every later event behind this one
 					logger.error("{} failed on {} of incident {}; skipped", what, event.type(), event.incident().id(), ex);
 					return false;
@@ -208,10 +213,13 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	private void write(IncidentEvent event) {
 		this.store.save(event.incident());
 		if (event.point() != null) {
-			this.store.appendTimeline(event.incident().id(), event.point());
+			this.timeline.write(event.incident().id(), event.point());
+		}
+		if (event.type() == IncidentEvent.Type.RESOLVED) {
+			this.timeline.resolved(event.incident().id());
 		}
 		if (event.peakGraph() != null) {
-			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(GraphView.of(event.peakGraph())));
+			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(PeakGraph.of(event.peakGraph())));
 		}
 	}
 

@@ -28,9 +28,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.util.Assert;
 
 /**
- * The incident history: incidents, the timeline of each (one point per poll) and the lock-wait graph at its peak,
- * kept in the service's own database, H2 or PostgreSQL, with the schema of the Flyway migrations in
- * {@code db/migration/{vendor}}.
+ * The incident history: incidents, the timeline of each (the polls where something changed, see
+ * {@code TimelineStretch}) and the lock-wait graph at its peak, kept in the service's own database, H2 or PostgreSQL,
+ * with the schema of the Flyway migrations in {@code db/migration/{vendor}}.
  *
  * <p>Instants are stored as UTC timestamps to the microsecond (finer parts are truncated, so both databases give
  * back the same instant) and durations as whole milliseconds. Absent facts stay null: an incident without a DDL
@@ -71,6 +71,12 @@ public final class IncidentStore {
 	private static final String INSERT_TIMELINE_POINT = """
 			INSERT INTO incident_timeline (incident_id, at, queue_depth, max_wait_ms)
 			VALUES (:incident_id, :at, :queue_depth, :max_wait_ms)
+			""";
+
+	// the newest row of the incident (id grows with insertion) is its latest point
+	private static final String MOVE_LAST_TIMELINE_POINT = """
+			UPDATE incident_timeline SET at = :at, queue_depth = :queue_depth, max_wait_ms = :max_wait_ms
+			WHERE id = (SELECT max(id) FROM incident_timeline WHERE incident_id = :incident_id)
 			""";
 
 	// id breaks ties between points recorded at the same instant: it grows with insertion
@@ -158,10 +164,26 @@ public final class IncidentStore {
 	}
 
 	/**
-	 * Records one poll of an incident.
-	 * @throws org.springframework.dao.DataIntegrityViolationException when there is no incident {@code incidentId}
+	 * Adds a point to the incident's timeline.
+	 * @throws DataIntegrityViolationException when there is no incident {@code incidentId}
 	 */
 	public void appendTimeline(String incidentId, TimelinePoint point) {
+		this.jdbc.sql(INSERT_TIMELINE_POINT).paramSource(timelineParameters(incidentId, point)).update();
+	}
+
+	/**
+	 * Replaces the newest point of the incident's timeline with {@code point}, or adds it when there is none: the
+	 * latest poll of a run that continues (see {@code TimelineStretch}).
+	 * @throws DataIntegrityViolationException when there is no incident {@code incidentId}
+	 */
+	public void moveLastTimelinePoint(String incidentId, TimelinePoint point) {
+		MapSqlParameterSource params = timelineParameters(incidentId, point);
+		if (this.jdbc.sql(MOVE_LAST_TIMELINE_POINT).paramSource(params).update() == 0) {
+			this.jdbc.sql(INSERT_TIMELINE_POINT).paramSource(params).update();
+		}
+	}
+
+	private static MapSqlParameterSource timelineParameters(String incidentId, TimelinePoint point) {
 		Assert.notNull(incidentId, "Incident id must not be null");
 		Assert.notNull(point, "TimelinePoint must not be null");
 		MapSqlParameterSource params = new MapSqlParameterSource();
@@ -169,7 +191,7 @@ public final class IncidentStore {
 		timestamp(params, "at", point.at());
 		params.addValue("queue_depth", point.queueDepth(), Types.INTEGER);
 		millis(params, "max_wait_ms", point.maxWait());
-		this.jdbc.sql(INSERT_TIMELINE_POINT).paramSource(params).update();
+		return params;
 	}
 
 	/**

@@ -21,7 +21,7 @@ import io.pglockwatch.alert.AlertHarness.Incidents;
 import io.pglockwatch.alert.AlertHarness.Settings;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent.Type;
-import io.pglockwatch.graph.GraphView;
+import io.pglockwatch.incident.PeakGraph;
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.FakePagerDuty.Reply;
 import org.junit.jupiter.api.AfterEach;
@@ -536,17 +536,17 @@ class PagerDutyDeliveryTests {
 	}
 
 	/** A peak graph larger than an alert carries: 7 roots, a DDL queue of 15. */
-	private static GraphView bigGraph() {
-		List<GraphView.Root> roots = IntStream.range(0, 7)
-			.mapToObj((i) -> new GraphView.Root(4100 + i, null, "idle in transaction", "reporting", "analyst", 900.0 - i,
+	private static PeakGraph bigGraph() {
+		List<PeakGraph.Root> roots = IntStream.range(0, 7)
+			.mapToObj((i) -> new PeakGraph.Root(4100 + i, null, "idle in transaction", "reporting", "analyst", 900.0 - i,
 					15 - i, false))
 			.toList();
-		List<GraphView.Queued> queued = IntStream.range(0, 15)
-			.mapToObj((i) -> new GraphView.Queued(5000 + i, i + 1, 1))
+		List<PeakGraph.Queued> queued = IntStream.range(0, 15)
+			.mapToObj((i) -> new PeakGraph.Queued(5000 + i, i + 1, 1))
 			.toList();
-		GraphView.Queue queue = new GraphView.Queue(4242, "public.users", "AccessExclusiveLock", 42.0, 15,
+		PeakGraph.Queue queue = new PeakGraph.Queue(4242, "public.users", "AccessExclusiveLock", 42.0, 15,
 				List.of(4100), queued);
-		return new GraphView("orders", Instant.parse("2026-11-23T12:00:00Z"), 23, 22, List.of(), List.of(), roots,
+		return new PeakGraph(PeakGraph.SCHEMA_VERSION, "orders", Instant.parse("2026-11-23T12:00:00Z"), 23, 22, List.of(), List.of(), roots,
 				List.of(queue), List.of());
 	}
 

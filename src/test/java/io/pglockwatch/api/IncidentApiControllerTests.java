@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
+import io.pglockwatch.alert.AlertOutbox;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
@@ -12,6 +13,8 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.guard.Guard;
+import io.pglockwatch.guard.GuardLog;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
@@ -26,6 +29,7 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 
@@ -38,7 +42,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 @WebMvcTest({ IncidentApiController.class, TargetApiController.class, AlertApiController.class })
 @Import({ SecurityConfiguration.class, AllProperties.class })
-@org.springframework.test.context.TestPropertySource(properties = { "pglockwatch.security.login-required=false",
+@TestPropertySource(properties = { "pglockwatch.security.login-required=false",
 		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
 class IncidentApiControllerTests {
 
@@ -54,13 +58,13 @@ class IncidentApiControllerTests {
 	IncidentRecorder recorder;
 
 	@MockitoBean
-	io.pglockwatch.guard.Guard guard;
+	Guard guard;
 
 	@MockitoBean
-	io.pglockwatch.guard.GuardLog guardLog;
+	GuardLog guardLog;
 
 	@MockitoBean
-	io.pglockwatch.alert.AlertOutbox alerts;
+	AlertOutbox alerts;
 
 	@TestConfiguration
 	static class Targets {
@@ -112,6 +116,18 @@ class IncidentApiControllerTests {
 			.andExpect(jsonPath("$.timeline[1].queueDepth").value(37))
 			.andExpect(jsonPath("$.timeline[1].maxWaitSeconds").value(4.0))
 			.andExpect(jsonPath("$.graphAtPeak.edgeCount").value(38));
+	}
+
+	@Test
+	void aGraphAtPeakOfAnUnknownSchemaVersionIsNullNotAnError() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("{\"schemaVersion\":2,\"nodes\":[]}"));
+		this.mvc.perform(get("/api/v1/incidents/inc-1"))
+			.andExpect(status().isOk())
+			.andExpect(jsonPath("$.incident.id").value("inc-1"))
+			.andExpect(jsonPath("$.timeline[0].queueDepth").value(5))
+			.andExpect(jsonPath("$.graphAtPeak").doesNotExist());
 	}
 
 	@Test

@@ -1,7 +1,12 @@
 package io.pglockwatch.dashboard;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,7 +21,10 @@ import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.graph.SnapshotFixture;
+import io.pglockwatch.guard.Guard;
+import io.pglockwatch.guard.GuardLog;
 import io.pglockwatch.guard.GuardMode;
+import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.lock.LockMode;
@@ -27,11 +35,11 @@ import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.http.MediaType;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
@@ -72,11 +80,11 @@ class DashboardControllerTests {
 
 	static {
 		try {
-			System.setProperty("test.token.sha256", java.util.HexFormat.of()
-				.formatHex(java.security.MessageDigest.getInstance("SHA-256")
-					.digest(TOKEN.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+			System.setProperty("test.token.sha256", HexFormat.of()
+				.formatHex(MessageDigest.getInstance("SHA-256")
+					.digest(TOKEN.getBytes(StandardCharsets.UTF_8))));
 		}
-		catch (java.security.NoSuchAlgorithmException ex) {
+		catch (NoSuchAlgorithmException ex) {
 			throw new IllegalStateException(ex);
 		}
 	}
@@ -96,10 +104,10 @@ class DashboardControllerTests {
 	IncidentRecorder recorder;
 
 	@MockitoBean
-	io.pglockwatch.guard.Guard guard;
+	Guard guard;
 
 	@MockitoBean
-	io.pglockwatch.guard.GuardLog guardLog;
+	GuardLog guardLog;
 
 	@MockitoBean
 	AlertOutbox alerts;
@@ -114,8 +122,8 @@ class DashboardControllerTests {
 		}
 
 		@Bean
-		java.time.Clock clock() {
-			return java.time.Clock.systemUTC();
+		Clock clock() {
+			return Clock.systemUTC();
 		}
 
 	}
@@ -134,10 +142,10 @@ class DashboardControllerTests {
 	@Test
 	void pagesRedirectToLoginAndTheApiAnswers401WithoutLogin() throws Exception {
 		// a browser asks for HTML and is sent to the login form; an API client gets a 401
-		this.mvc.perform(get("/").accept(org.springframework.http.MediaType.TEXT_HTML))
+		this.mvc.perform(get("/").accept(MediaType.TEXT_HTML))
 			.andExpect(status().isFound())
 			.andExpect(header().string("Location", containsString("/login")));
-		this.mvc.perform(get("/incidents").accept(org.springframework.http.MediaType.TEXT_HTML)).andExpect(status().isFound());
+		this.mvc.perform(get("/incidents").accept(MediaType.TEXT_HTML)).andExpect(status().isFound());
 		this.mvc.perform(get("/api/v1/targets")).andExpect(status().isUnauthorized());
 		this.mvc.perform(get("/login")).andExpect(status().isOk()).andExpect(content().string(containsString("Log in")));
 	}
@@ -181,7 +189,7 @@ class DashboardControllerTests {
 		String html = page.getResponse().getContentAsString();
 		assertThat(html).contains("AccessExclusiveLock", "public.users", "500 queued", "and 490 more", "Root blocker",
 				"idle in transaction", "pid 100", "pid 200");
-		assertThat(html.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).as("page bytes").isLessThan(100_000);
+		assertThat(html.getBytes(StandardCharsets.UTF_8).length).as("page bytes").isLessThan(100_000);
 		String fragment = this.mvc.perform(get("/fragments/live").param("target", "orders").with(user("sre").roles("VIEWER")))
 			.andReturn()
 			.getResponse()
@@ -193,10 +201,10 @@ class DashboardControllerTests {
 	void aBlockingChainListsItsWaitersWithoutQueuePositions() throws Exception {
 		// a row-lock chain: 20 sessions wait for the transaction of pid 300, no DDL anywhere
 		SnapshotFixture fixture = new SnapshotFixture().session(300, "worker", "idle in transaction")
-			.holds(300, SnapshotFixture.transaction(900), io.pglockwatch.lock.LockMode.EXCLUSIVE);
+			.holds(300, SnapshotFixture.transaction(900), LockMode.EXCLUSIVE);
 		for (int i = 1; i <= 20; i++) {
 			fixture.session(3000 + i, "api", "active")
-				.waits(3000 + i, SnapshotFixture.transaction(900), io.pglockwatch.lock.LockMode.SHARE, 30 - i * 0.01);
+				.waits(3000 + i, SnapshotFixture.transaction(900), LockMode.SHARE, 30 - i * 0.01);
 		}
 		TargetStates.up(this.targets, "orders", fixture.graph());
 		String html = this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
@@ -248,8 +256,32 @@ class DashboardControllerTests {
 	}
 
 	@Test
+	void incidentPageDrawsTheStoredGraphAtPeakOrSaysWhyItCannot() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		given(this.guard.mode()).willReturn(GuardMode.OFF);
+		// as stored before the graph at peak had a schema version
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("""
+				{"target":"orders","takenAt":"2026-11-23T12:00:00Z","sessionCount":2,"edgeCount":1,
+				"sessions":[{"pid":4242,"state":"active","waiting":[]},{"pid":5151,"state":"idle in transaction"}],
+				"edges":[{"waiterPid":5151,"blockerPid":4242,"kind":"hard"}],
+				"roots":[{"pid":4242,"state":"active","blockedCount":1,"onCycle":false}],"ddlQueues":[],"cycles":[]}
+				"""));
+		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("pid 5151")))
+			.andExpect(content().string(not(containsString("Not stored."))));
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("{\"schemaVersion\":2,\"graph\":{}}"));
+		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("Unavailable: the graph at peak was stored with schema version 2")))
+			.andExpect(content().string(containsString("public.users")));
+	}
+
+	@Test
 	void incidentListFiltersByTargetKindAndState() throws Exception {
-		given(this.store.find(new io.pglockwatch.incident.IncidentQuery(IncidentState.RESOLVED, "orders",
+		given(this.store.find(new IncidentQuery(IncidentState.RESOLVED, "orders",
 				IncidentKind.DDL_LOCK_QUEUE, 200))).willReturn(List.of(incident()));
 		this.mvc.perform(get("/incidents").param("target", "orders").param("kind", "ddl-lock-queue")
 			.param("state", "resolved")
@@ -267,7 +299,7 @@ class DashboardControllerTests {
 			.andExpect(content().string(containsString("matches none of pglockwatch.security.api-tokens")));
 		this.mvc.perform(get("/api/v1/targets")).andExpect(status().isUnauthorized());
 		// a token is for the API only
-		this.mvc.perform(get("/").header("Authorization", "Bearer " + TOKEN).accept(org.springframework.http.MediaType.TEXT_HTML))
+		this.mvc.perform(get("/").header("Authorization", "Bearer " + TOKEN).accept(MediaType.TEXT_HTML))
 			.andExpect(status().isFound());
 	}
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 import static io.pglockwatch.graph.SnapshotFixture.advisory;
@@ -44,7 +45,7 @@ class LockWaitGraphTests {
 
 		assertThat(edges(graph)).containsExactlyInAnyOrder("200->100:hard", "301->200:soft", "302->200:soft",
 				"303->200:soft");
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(100, 4));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(100, 4));
 		assertThat(graph.ddlQueues()).hasSize(1);
 		DdlQueue queue = graph.ddlQueues().get(0);
 		assertThat(queue.pid()).isEqualTo(200);
@@ -126,7 +127,7 @@ class LockWaitGraphTests {
 			.graph();
 		assertThat(edges(graph)).containsExactlyInAnyOrder("200->100:hard", "300->200:hard", "400->200:hard",
 				"400->300:soft");
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(100, 3));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(100, 3));
 		assertThat(graph.sessions().get(100).isIdleInTransaction()).isTrue();
 		assertThat(graph.ddlQueues()).isEmpty();
 		assertThat(graph.sessions().get(300).waits().get(0).description()).isEqualTo("tuple lab:20001 (0,1)");
@@ -165,7 +166,7 @@ class LockWaitGraphTests {
 			.waits(200, relation(USERS), ACCESS_EXCLUSIVE, 30)
 			.graph();
 		assertThat(graph.ddlQueues()).isEmpty();
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(100, 1));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(100, 1));
 	}
 
 	@Test
@@ -204,7 +205,7 @@ class LockWaitGraphTests {
 
 
 	@Test
-	void jsonViewOfARowLockChainAndAPreparedTransaction() {
+	void anEdgeHasTheRelationOfTheLockItIsAboutAndAPreparedTransactionHasPidZero() {
 		LockWaitGraph graph = new SnapshotFixture().name(USERS, "public", "accounts")
 			.session(100, "a", "idle in transaction")
 			.holds(100, transaction(900), EXCLUSIVE)
@@ -214,14 +215,17 @@ class LockWaitGraphTests {
 			.preparedHolds("4/4", "gid-1", relation(USERS), ROW_EXCLUSIVE)
 			.waits(400, relation(USERS), SHARE, 5)
 			.graph();
-		GraphView view = GraphView.of(graph);
-		assertThat(view.edges()).extracting(GraphView.Edge::relation).containsOnly(null, "public.accounts");
-		assertThat(view.edges()).filteredOn((e) -> e.blockerGid() != null)
-			.singleElement()
-			.satisfies((e) -> assertThat(e.blockerPid()).isZero());
-		assertThat(view.sessions()).extracting(GraphView.Session::gid).contains("gid-1");
-		assertThat(view.roots()).extracting(GraphView.Root::pid).contains(0, 100);
-		assertThat(view.edgeCount()).isEqualTo(3);
+		assertThat(graph.edges()).extracting(graph::relation).containsOnly(null, "public.accounts");
+		SessionNode prepared = graph.sessions()
+			.values()
+			.stream()
+			.filter((n) -> n.prepared() != null)
+			.findFirst()
+			.orElseThrow();
+		assertThat(prepared.id()).isNegative();
+		assertThat(prepared.pid()).isZero().isEqualTo(SessionNode.pidOf(prepared.id()));
+		assertThat(prepared.gid()).isEqualTo("gid-1");
+		assertThat(graph.sessions().get(100).gid()).isNull();
 	}
 
 

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -239,6 +240,22 @@ class IncidentStoreTests {
 		assertThat(this.store.timeline("inc-t")).containsExactly(first, second, third, fourth);
 		assertThat(this.store.timeline("inc-other")).containsExactly(new TimelinePoint(T0, 1, Duration.ZERO));
 		assertThat(this.store.timeline("inc-unknown")).isEmpty();
+	}
+
+	@Test
+	void movingTheLastTimelinePointReplacesTheNewestRowOnly() {
+		this.store.save(incident("inc-move", IncidentKind.DDL_LOCK_QUEUE, IncidentState.OPEN, "prod", T0));
+		this.store.save(incident("inc-still", IncidentKind.DDL_LOCK_QUEUE, IncidentState.OPEN, "prod", T0));
+		TimelinePoint first = new TimelinePoint(T0, 3, Duration.ofMillis(250));
+		this.store.appendTimeline("inc-still", first);
+		// with no row yet, it adds one
+		this.store.moveLastTimelinePoint("inc-move", first);
+		this.store.appendTimeline("inc-move", new TimelinePoint(T0.plusSeconds(1), 3, Duration.ofMillis(1_250)));
+		TimelinePoint latest = new TimelinePoint(T0.plusSeconds(30), 3, Duration.ofMillis(30_250));
+		this.store.moveLastTimelinePoint("inc-move", new TimelinePoint(T0.plusSeconds(2), 3, Duration.ofMillis(2_250)));
+		this.store.moveLastTimelinePoint("inc-move", latest);
+		assertThat(this.store.timeline("inc-move")).containsExactly(first, latest);
+		assertThat(this.store.timeline("inc-still")).containsExactly(first);
 	}
 
 	@Test
@@ -506,7 +523,7 @@ class IncidentStoreTests {
 		}
 
 		@Override
-		public Clock withZone(java.time.ZoneId zone) {
+		public Clock withZone(ZoneId zone) {
 			throw new UnsupportedOperationException();
 		}
 

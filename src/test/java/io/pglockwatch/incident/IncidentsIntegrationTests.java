@@ -15,6 +15,7 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.Severity;
+import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -139,8 +140,11 @@ class IncidentsIntegrationTests {
 		await().atMost(RESOLVE_AFTER.plus(POLL).plus(SLACK)).pollInterval(Duration.ofMillis(50))
 			.until(() -> ddlIncidentOf(ddl.pid()).orElseThrow().state() == IncidentState.RESOLVED);
 		System.out.printf("resolved %d ms after the holder ended%n", Duration.between(released, Instant.now()).toMillis());
-		assertThat(this.store.timeline(opened.id())).hasSizeGreaterThan(5)
-			.anySatisfy((p) -> assertThat(p.queueDepth()).isEqualTo(8));
+		// from the poll that opened it, through the deepest queue, to the polls it was gone before it resolved
+		List<TimelinePoint> timeline = this.store.timeline(opened.id());
+		assertThat(timeline.get(0).at()).isEqualTo(opened.openedAt());
+		assertThat(timeline).anySatisfy((p) -> assertThat(p.queueDepth()).isEqualTo(8));
+		assertThat(timeline.get(timeline.size() - 1).queueDepth()).isZero();
 		assertThat(this.store.peakGraph(opened.id())).hasValueSatisfying((json) -> assertThat(json).contains("public.inc_users"));
 		assertThat(incidents(IncidentKind.IDLE_BLOCKER, queued)).isEmpty();
 		assertThat(incidents(IncidentKind.BLOCKING_CHAIN, queued)).isEmpty();
