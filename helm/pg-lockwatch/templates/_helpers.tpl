@@ -250,6 +250,7 @@ are resolved from environment variables that the Deployment fills from Secrets.
 {{- $_ := set $logging "structured" (dict "format" (dict "console" .Values.logging.structuredFormat)) }}
 {{- end }}
 {{- $doc := dict "pglockwatch" $pglockwatch "spring" (dict "datasource" $datasource) "logging" $logging }}
+{{- $_ := set $doc "server" (dict "forward-headers-strategy" .Values.server.forwardHeadersStrategy) }}
 {{- if gt (int .Values.management.port) 0 }}
 {{- $_ := set $doc "management" (dict "server" (dict "port" (int .Values.management.port))) }}
 {{- end }}

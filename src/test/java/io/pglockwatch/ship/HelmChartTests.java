@@ -138,6 +138,8 @@ class HelmChartTests {
 		assertThat(at(volumes.get(mounts.get("/etc/pg-lockwatch")), "configMap", "name")).isEqualTo(HelmChart.FULLNAME);
 
 		String datasource = String.valueOf(at(m.applicationYaml(), "spring", "datasource", "url"));
+		// behind the Ingress, X-Forwarded-Proto counts: HTTPS there makes the session cookie Secure
+		assertThat(at(m.applicationYaml(), "server", "forward-headers-strategy")).isEqualTo("native");
 		boolean pvc = volumes.values().stream().anyMatch((v) -> v.containsKey("persistentVolumeClaim"));
 		if (datasource.startsWith("jdbc:h2:file:/app/data/")) {
 			assertThat(mounts).as("H2 file directory").containsKey("/app/data");
