@@ -1,7 +1,5 @@
 package io.pglockwatch.detect;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,6 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.SnapshotFixture;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class IncidentLifecycleTests {
 
@@ -43,6 +43,20 @@ class IncidentLifecycleTests {
 		assertThat(incident.openedAt()).isEqualTo(SnapshotFixture.NOW.plusSeconds(1));
 		assertThat(events.get(0).peakGraph()).isNotNull();
 		assertThat(events.get(0).point().queueDepth()).isEqualTo(5);
+	}
+
+	/**
+	 * While a target is down nothing is known of its locks: an incident neither resolves nor is seen. It resolves at
+	 * the first successful poll that finds the situation gone, here 37 s after it was last seen, with that poll's time.
+	 */
+	@Test
+	void afterAnOutageAnIncidentResolvesAtTheFirstPollThatFindsItGone() {
+		this.lifecycle.advance(queue(5, 3, 0), DEFAULTS);
+		List<IncidentEvent> events = this.lifecycle.advance(quiet(37), DEFAULTS);
+		assertThat(types(events)).containsExactly(IncidentEvent.Type.RESOLVED);
+		Incident resolved = events.get(0).incident();
+		assertThat(resolved.lastSeenAt()).isEqualTo(SnapshotFixture.NOW);
+		assertThat(resolved.resolvedAt()).isEqualTo(SnapshotFixture.NOW.plusSeconds(37));
 	}
 
 	@Test
