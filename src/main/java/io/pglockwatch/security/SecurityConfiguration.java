@@ -53,8 +53,8 @@ public class SecurityConfiguration {
 			+ "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 	@Bean
-	PasswordEncoder passwordEncoder() {
-		return new BCryptPasswordEncoder();
+	PasswordEncoder passwordEncoder(ObjectProvider<Clock> clock) {
+		return new PasswordVerifier(new BCryptPasswordEncoder(), clock.getIfAvailable(Clock::systemUTC));
 	}
 
 	@Bean
