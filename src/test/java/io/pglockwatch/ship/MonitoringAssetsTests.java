@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
  */
 class MonitoringAssetsTests {
 
-	private static final String ROUTING_KEY = "dummy-routing-key-0000000000000000";
+	private static final String ROUTING_KEY = "dummyR0utingKey00000000000000000";
 
 	private static final String TARGET_PASSWORD = "target-password-from-secret";
 
