@@ -158,7 +158,8 @@ class MonitoringAssetsTests {
 		Set<String> all = new TreeSet<>();
 		used.values().forEach(all::addAll);
 		assertThat(all).as("the extraction finds the metrics").contains("pglockwatch_ddl_queue_depth", "pglockwatch_target_up",
-				"pglockwatch_poll_failures_total", "pglockwatch_alert_outbox_oldest_age_seconds", "up");
+				"pglockwatch_poll_failures_total", "pglockwatch_alert_outbox_oldest_age_seconds",
+				"pglockwatch_alert_events_total", "up");
 		Set<String> exported = exported();
 		used.forEach((rule, metrics) -> metrics.forEach((metric) -> assertThat(exported.contains(metric)
 				|| PROMETHEUS_METRICS.contains(metric)).as(rule + " uses " + metric + ", which the service does not export").isTrue()));
