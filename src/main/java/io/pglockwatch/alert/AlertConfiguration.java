@@ -24,6 +24,17 @@ class AlertConfiguration {
 		return new AlertOutbox(jdbc);
 	}
 
+	@Bean
+	AlertDelivery alertDelivery(AlertOutbox outbox, AlertProperties alerts) {
+		return new AlertDelivery(outbox, alerts);
+	}
+
+	/** Named so the health component is {@code alerts}. */
+	@Bean
+	AlertsHealthIndicator alertsHealthIndicator(AlertDelivery delivery) {
+		return new AlertsHealthIndicator(delivery);
+	}
+
 	/**
 	 * The sender's own thread. Not a default candidate: as a plain TaskScheduler (and Executor) bean it would make
 	 * Boot back off from its application task executor and scheduler, and serve other features' tasks.

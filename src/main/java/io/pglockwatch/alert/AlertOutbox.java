@@ -139,6 +139,65 @@ public final class AlertOutbox {
 	public record Backlog(long pending, Instant oldest) {
 	}
 
+	/**
+	 * Per channel that has events: how many are in each state, and the refusals since the channel last accepted
+	 * one. A few queries over the whole table, cheap at the sizes incident retention keeps it to.
+	 */
+	public Map<AlertChannel, Tally> tally() {
+		Map<AlertChannel, Map<State, Count>> counts = new EnumMap<>(AlertChannel.class);
+		this.jdbc.sql("SELECT channel, state, count(*) AS events, max(id) AS newest FROM alert_outbox GROUP BY channel, state")
+			.query((rs) -> {
+				counts.computeIfAbsent(AlertChannel.of(rs.getString("channel")), (c) -> new EnumMap<>(State.class))
+					.put(State.of(rs.getString("state")), new Count(rs.getLong("events"), rs.getLong("newest")));
+			});
+		Map<AlertChannel, Tally> result = new EnumMap<>(AlertChannel.class);
+		counts.forEach((channel, states) -> {
+			Count pending = states.getOrDefault(State.PENDING, Count.NONE);
+			Count sent = states.getOrDefault(State.SENT, Count.NONE);
+			Count failed = states.getOrDefault(State.FAILED, Count.NONE);
+			if (failed.events() == 0) {
+				result.put(channel, new Tally(pending.events(), sent.events(), 0, 0, null));
+				return;
+			}
+			OutboxEntry lastFailed = this.jdbc.sql("SELECT " + COLUMNS + " FROM alert_outbox WHERE id = :id")
+				.param("id", failed.newest())
+				.query(AlertOutbox::entry)
+				.optional()
+				.orElse(null);
+			long failedSinceLastSent = (failed.newest() < sent.newest()) ? 0 : this.jdbc.sql("""
+					SELECT count(*) FROM alert_outbox WHERE channel = :channel AND state = :failed AND id > :sent
+					""")
+				.param("channel", channel.label())
+				.param("failed", State.FAILED.label())
+				.param("sent", sent.newest())
+				.query(Long.class)
+				.single();
+			result.put(channel, new Tally(pending.events(), sent.events(), failed.events(), failedSinceLastSent,
+					lastFailed));
+		});
+		return result;
+	}
+
+	private record Count(long events, long newest) {
+
+		static final Count NONE = new Count(0, 0);
+
+	}
+
+	/**
+	 * The events of one channel by state.
+	 *
+	 * @param failedSinceLastSent events refused for good after the newest one the channel accepted (all refused
+	 * ones if it never accepted any): more than 0 means the channel refuses what it is sent now
+	 * @param lastFailed the newest refused event; null when none was refused
+	 */
+	public record Tally(long pending, long sent, long failed, long failedSinceLastSent, OutboxEntry lastFailed) {
+
+		/** A channel with no events at all. */
+		public static final Tally NONE = new Tally(0, 0, 0, 0, null);
+
+	}
+
 	private static OutboxEntry entry(ResultSet rs, int row) throws SQLException {
 		int status = rs.getInt("last_status");
 		Integer lastStatus = rs.wasNull() ? null : status;

@@ -27,6 +27,13 @@ public record AlertProperties(@Valid @DefaultValue PagerDuty pagerduty, @Valid @
 		@Pattern(regexp = "(https?://.+)?", message = "must be an http(s) URL") @DefaultValue("") String dashboardUrl,
 		@Valid @DefaultValue Delivery delivery) {
 
+	/** An Events API v2 integration key, or nothing (blank included) for the channel off. */
+	static final String ROUTING_KEY_PATTERN = "\\s*|[A-Za-z0-9]{32}";
+
+	static final String ROUTING_KEY_MESSAGE = "must be the Events API v2 integration key of a PagerDuty service: "
+			+ "exactly 32 letters and digits, with no spaces or line breaks (a key from a file or Secret often ends "
+			+ "with one), or empty to turn PagerDuty off";
+
 	@AssertTrue(message = "pglockwatch.alerts.dashboard-url must be set when an alert channel is on: alerts link to "
 			+ "the incident page")
 	boolean isDashboardUrlSetWhenAChannelIsOn() {
@@ -35,11 +42,14 @@ public record AlertProperties(@Valid @DefaultValue PagerDuty pagerduty, @Valid @
 	}
 
 	/**
-	 * @param routingKey the integration key of a PagerDuty service (Events API v2); empty = channel off. A secret:
-	 * never logged, stored or shown
+	 * @param routingKey the integration key of a PagerDuty service (Events API v2): 32 letters and digits; empty =
+	 * channel off. A secret: never logged, stored or shown
 	 * @param url the Events API v2 endpoint
 	 */
-	public record PagerDuty(@DefaultValue("") String routingKey,
+	public record PagerDuty(
+			// checked at startup: PagerDuty answers a key of any other shape with 400, which is never retried, so
+			// the first real page would be lost. The message must not quote the key (it is a secret)
+			@Pattern(regexp = ROUTING_KEY_PATTERN, message = ROUTING_KEY_MESSAGE) @DefaultValue("") String routingKey,
 			@NotNull @Pattern(regexp = "https?://.+", message = "must be an http(s) URL") @DefaultValue("https://events.pagerduty.com/v2/enqueue") String url) {
 
 		public boolean enabled() {

@@ -1,5 +1,6 @@
 package io.pglockwatch.alert;
 
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -106,7 +107,11 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		HttpClientSettings settings = HttpClientSettings.defaults()
 			.withTimeouts(timeout, timeout)
 			.withRedirects(HttpRedirects.DONT_FOLLOW);
-		this.http = http.requestFactory(ClientHttpRequestFactoryBuilder.jdk().build(settings)).build();
+		// HTTP/1.1 only: the JDK client's default HTTP/2 sends "Upgrade: h2c" on plain http, which some proxies and
+		// receivers refuse or mishandle; one small POST at a time gains nothing from HTTP/2
+		this.http = http.requestFactory(ClientHttpRequestFactoryBuilder.jdk()
+			.withHttpClientCustomizer((client) -> client.version(HttpClient.Version.HTTP_1_1))
+			.build(settings)).build();
 		this.backOff = new ExponentialBackOff(alerts.delivery().initialBackoff().toMillis(), 2.0);
 		this.backOff.setMaxInterval(alerts.delivery().maxBackoff().toMillis());
 		// spreads retries of events that failed together; the first wait is never shorter than initial-backoff

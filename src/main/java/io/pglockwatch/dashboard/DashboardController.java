@@ -2,6 +2,7 @@ package io.pglockwatch.dashboard;
 
 import java.util.List;
 
+import io.pglockwatch.alert.AlertDelivery;
 import io.pglockwatch.api.GraphView;
 import io.pglockwatch.api.IncidentView;
 import io.pglockwatch.api.TargetView;
@@ -38,9 +39,12 @@ class DashboardController {
 
 	private final Guard guard;
 
+	private final AlertDelivery alerts;
+
 	DashboardController(TargetStatus targets, IncidentRecorder incidents, IncidentStore store,
-			PollProperties poll, Guard guard) {
+			PollProperties poll, Guard guard, AlertDelivery alerts) {
 		this.guard = guard;
+		this.alerts = alerts;
 		this.targets = targets;
 		this.incidents = incidents;
 		this.store = store;
@@ -76,6 +80,8 @@ class DashboardController {
 			.map(IncidentView::of)
 			.toList();
 		model.addAttribute("openIncidents", open);
+		// in the live part, so a refusal shows up on an open page within a poll interval
+		model.addAttribute("rejectingChannels", this.alerts.rejecting());
 	}
 
 }

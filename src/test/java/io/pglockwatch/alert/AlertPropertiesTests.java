@@ -2,6 +2,7 @@ package io.pglockwatch.alert;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 
 import io.pglockwatch.testsupport.AllProperties;
 import org.junit.jupiter.api.Test;
@@ -10,7 +11,10 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.ConfigDataApplicationContextInitializer;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.MapPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,6 +47,13 @@ class AlertPropertiesTests {
 		});
 	}
 
+	/** The key exactly as given, spaces and line breaks kept, as a mounted Secret gives it. */
+	private static ApplicationContextInitializer<ConfigurableApplicationContext> routingKey(String key) {
+		return (context) -> context.getEnvironment()
+			.getPropertySources()
+			.addFirst(new MapPropertySource("secret", Map.of("pglockwatch.alerts.pagerduty.routing-key", key)));
+	}
+
 	private static String messages(Throwable failure) {
 		StringBuilder all = new StringBuilder();
 		for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -54,6 +65,49 @@ class AlertPropertiesTests {
 	@Test
 	void aRoutingKeyWithoutADashboardUrlStopsStartup() {
 		assertFailure("pglockwatch.alerts.pagerduty.routing-key=" + KEY, "pglockwatch.alerts.dashboard-url");
+	}
+
+	@Test
+	void aRoutingKeyThatIsNotAnIntegrationKeyStopsStartupWithoutBeingShown() {
+		// PagerDuty answers each of these with 400, which is never retried: the first page would be lost
+		String[] keys = { KEY.substring(1), KEY + "9", "dummy-routing-key-00000000000000", KEY.substring(0, 31) + "!",
+				" " + KEY.substring(1), "https://events.pagerduty.com/integration/" + KEY };
+		for (String key : keys) {
+			this.runner
+				.withPropertyValues("pglockwatch.alerts.pagerduty.routing-key=" + key,
+						"pglockwatch.alerts.dashboard-url=https://lockwatch.example.com")
+				.run((context) -> {
+					assertThat(context).hasFailed();
+					assertThat(messages(context.getStartupFailure()))
+						.contains("pglockwatch.alerts.pagerduty.routing-key: must be the Events API v2 integration key")
+						.contains("exactly 32 letters and digits")
+						.doesNotContain(key.strip())
+						.doesNotContain(KEY.substring(1, 31));
+				});
+		}
+	}
+
+	@Test
+	void aRoutingKeyWithATrailingLineBreakStopsStartup() {
+		// what `echo key > file` and many Secrets hold; the Events API would refuse the key
+		this.runner
+			.withPropertyValues("pglockwatch.alerts.dashboard-url=https://lockwatch.example.com")
+			.withInitializer(routingKey(KEY + "\n"))
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(messages(context.getStartupFailure())).contains("pglockwatch.alerts.pagerduty.routing-key")
+					.doesNotContain(KEY);
+			});
+	}
+
+	@Test
+	void anEmptyOrBlankRoutingKeyLeavesPagerDutyOff() {
+		for (String key : new String[] { "", "  " }) {
+			this.runner.withInitializer(routingKey(key)).run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(AlertProperties.class).pagerduty().enabled()).isFalse();
+			});
+		}
 	}
 
 	@Test

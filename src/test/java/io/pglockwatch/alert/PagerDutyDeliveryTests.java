@@ -150,6 +150,24 @@ class PagerDutyDeliveryTests {
 	}
 
 	@Test
+	void eventsGoOutAsPlainHttp11WithoutAnUpgradeToH2c() {
+		AlertHarness alerts = startAgainstFake();
+		Incident incident = Incidents.ddlQueue("orders", 4250);
+
+		alerts.publish(Type.OPENED, incident);
+		alerts.publish(Type.RESOLVED, Incidents.resolved(incident));
+
+		this.pagerDuty.awaitEvents(2, PATIENCE);
+		// the JDK client's default (HTTP/2) asks plain-http receivers to switch protocols, which some refuse
+		assertThat(this.pagerDuty.requests()).hasSize(2).allSatisfy((r) -> {
+			assertThat(r.protocol()).isEqualTo("HTTP/1.1");
+			assertThat(r.header("Upgrade")).isEmpty();
+			assertThat(r.header("HTTP2-Settings")).isEmpty();
+			assertThat(r.header("Connection")).noneSatisfy((v) -> assertThat(v).containsIgnoringCase("upgrade"));
+		});
+	}
+
+	@Test
 	void anIncidentWithoutADdlHasNoComponent() {
 		AlertHarness alerts = startAgainstFake();
 		Incident incident = Incidents.blockingChain("billing", 5150);

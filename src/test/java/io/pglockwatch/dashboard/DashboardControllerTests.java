@@ -8,9 +8,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import io.pglockwatch.alert.AlertAction;
+import io.pglockwatch.alert.AlertChannel;
+import io.pglockwatch.alert.AlertDelivery;
 import io.pglockwatch.alert.AlertOutbox;
+import io.pglockwatch.alert.AlertProperties;
+import io.pglockwatch.alert.OutboxEntry;
 import io.pglockwatch.api.ApiErrors;
 import io.pglockwatch.api.TargetApiController;
 import io.pglockwatch.detect.DdlFacts;
@@ -126,6 +132,16 @@ class DashboardControllerTests {
 			return Clock.systemUTC();
 		}
 
+		/** Over the mocked outbox, with PagerDuty on (the bound properties leave every channel off). */
+		@Bean
+		AlertDelivery alertDelivery(AlertOutbox outbox) {
+			return new AlertDelivery(outbox, new AlertProperties(
+					new AlertProperties.PagerDuty("R0UTINGk3ySECRETe1b9c04d2f7a6358", "https://events.pagerduty.com/v2/enqueue"),
+					new AlertProperties.Webhook(""), "https://lockwatch.example.com",
+					new AlertProperties.Delivery(Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofMinutes(5),
+							Duration.ofSeconds(30), 120)));
+		}
+
 	}
 
 	private static Incident incident() {
@@ -172,6 +188,39 @@ class DashboardControllerTests {
 			.andExpect(content().string(containsString("Connection to db:5432 refused")))
 			.andExpect(content().string(not(containsString("Login is off"))))
 			.andExpect(content().string(containsString("hx-get=\"/fragments/live?target=orders\"")));
+	}
+
+	@Test
+	void aChannelThatRejectsEventsIsAWarningOnTheLivePage() throws Exception {
+		TargetStates.down(this.targets, "orders", "Connection to db:5432 refused");
+		this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(not(containsString("Pages are not getting through"))));
+
+		OutboxEntry lost = new OutboxEntry(7, "inc-1", AlertChannel.PAGERDUTY, AlertAction.TRIGGER, "orders/x", "{}",
+				OutboxEntry.State.FAILED, 1, T0, T0, null, 400,
+				"HTTP 400: {\"status\":\"invalid event\",\"errors\":[\"Invalid routing key\"]}");
+		given(this.alerts.tally()).willReturn(Map.of(AlertChannel.PAGERDUTY, new AlertOutbox.Tally(0, 3, 2, 2, lost)));
+
+		for (String page : new String[] { "/", "/fragments/live" }) {
+			String html = this.mvc.perform(get(page).with(user("sre").roles("VIEWER")))
+				.andExpect(status().isOk())
+				.andReturn()
+				.getResponse()
+				.getContentAsString();
+			assertThat(html).as(page)
+				.contains("Pages are not getting through", "pagerduty",
+						"rejected 2 events for good since it last accepted one",
+						"HTTP 400: {&quot;status&quot;:&quot;invalid event&quot;,&quot;errors&quot;:[&quot;Invalid routing key&quot;]}",
+						"href=\"/incidents/inc-1\"", "32-character Events API v2 integration key",
+						"GET /api/v1/alerts?state=failed")
+				.doesNotContain("R0UTINGk3ySECRETe1b9c04d2f7a6358");
+		}
+
+		// accepted again since: the rejected events stay failed, the warning goes
+		given(this.alerts.tally()).willReturn(Map.of(AlertChannel.PAGERDUTY, new AlertOutbox.Tally(0, 4, 2, 0, lost)));
+		this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(content().string(not(containsString("Pages are not getting through"))));
 	}
 
 	@Test

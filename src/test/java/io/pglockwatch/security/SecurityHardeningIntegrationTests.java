@@ -20,6 +20,8 @@ import io.pglockwatch.testsupport.TestLogin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -114,6 +116,22 @@ class SecurityHardeningIntegrationTests {
 		HttpResponse<String> refused = formLogin(browser, "operator", TestLogin.PASSWORD);
 		assertThat(refused.statusCode()).isEqualTo(429);
 		assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+	}
+
+	@Test
+	void healthDetailsAndTheAlertsComponentAreForLoggedInUsersOnly() throws Exception {
+		HttpResponse<String> anonymous = get("/actuator/health", null);
+		assertThat(anonymous.statusCode()).isEqualTo(200);
+		assertThat(anonymous.body()).contains("\"status\":\"UP\"").doesNotContain("components", "alerts");
+		HttpResponse<String> viewer = get("/actuator/health", "viewer");
+		assertThat(viewer.statusCode()).isEqualTo(200);
+		JsonNode alerts = JsonMapper.builder().build().readTree(viewer.body()).path("components").path("alerts");
+		assertThat(alerts.path("status").stringValue()).isEqualTo("UP");
+		assertThat(alerts.path("details").path("pagerduty").path("rejecting").booleanValue()).isFalse();
+		assertThat(alerts.path("details").path("webhook").has("pending")).isTrue();
+		// the probes stay the bare states: nothing about alerts can fail them
+		assertThat(get("/actuator/health/liveness", "viewer").body()).doesNotContain("alerts");
+		assertThat(get("/actuator/health/readiness", "viewer").body()).doesNotContain("alerts");
 	}
 
 	@Test

@@ -312,12 +312,17 @@ class HelmChartTests {
 
 		Map<String, Map<String, Object>> rules = MonitoringAssetsTests.rules(m);
 		assertThat(rules).containsKeys("PgLockwatchDdlLockQueue", "PgLockwatchTargetDown", "PgLockwatchPollsFailing",
-				"PgLockwatchAlertDeliveryFailing", "PgLockwatchDown", "PgLockwatchAbsent");
+				"PgLockwatchAlertDeliveryFailing", "PgLockwatchAlertRejected", "PgLockwatchDown", "PgLockwatchAbsent");
 		assertThat(rules.get("PgLockwatchDdlLockQueue")).containsEntry("for", "30s");
 		assertThat((String) rules.get("PgLockwatchDdlLockQueue").get("expr")).contains("pglockwatch_ddl_queue_depth").endsWith(">= 5");
 		assertThat(rules.get("PgLockwatchTargetDown")).containsEntry("for", "2m");
 		assertThat((String) rules.get("PgLockwatchAlertDeliveryFailing").get("expr"))
 			.contains("pglockwatch_alert_outbox_oldest_age_seconds").endsWith("> 120");
+		// a rejected event is lost: it fires on the first one, and says where to look
+		assertThat((String) rules.get("PgLockwatchAlertRejected").get("expr"))
+			.isEqualTo("sum by (namespace, job, channel) (increase(pglockwatch_alert_events_total{outcome=\"rejected\"}[15m])) > 0");
+		assertThat((String) map(rules.get("PgLockwatchAlertRejected"), "annotations").get("description"))
+			.contains("routing key", "32-character", "/actuator/health", "state=failed", "docs/runbook.md");
 		assertThat(rules.get("PgLockwatchDown").get("expr")).isEqualTo(
 				"sum by (namespace, job) (up{job=\"pglockwatch-prod\", namespace=\"" + HelmChart.NAMESPACE + "\"}) == 0");
 		assertThat(rules.get("PgLockwatchAbsent").get("expr")).isEqualTo(

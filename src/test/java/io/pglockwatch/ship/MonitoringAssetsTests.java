@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
  */
 class MonitoringAssetsTests {
 
-	private static final String ROUTING_KEY = "dummy-routing-key-0000000000000000";
+	private static final String ROUTING_KEY = "dummyR0utingKey00000000000000000";
 
 	private static final String TARGET_PASSWORD = "target-password-from-secret";
 
@@ -158,7 +158,8 @@ class MonitoringAssetsTests {
 		Set<String> all = new TreeSet<>();
 		used.values().forEach(all::addAll);
 		assertThat(all).as("the extraction finds the metrics").contains("pglockwatch_ddl_queue_depth", "pglockwatch_target_up",
-				"pglockwatch_poll_failures_total", "pglockwatch_alert_outbox_oldest_age_seconds", "up");
+				"pglockwatch_poll_failures_total", "pglockwatch_alert_outbox_oldest_age_seconds",
+				"pglockwatch_alert_events_total", "up");
 		Set<String> exported = exported();
 		used.forEach((rule, metrics) -> metrics.forEach((metric) -> assertThat(exported.contains(metric)
 				|| PROMETHEUS_METRICS.contains(metric)).as(rule + " uses " + metric + ", which the service does not export").isTrue()));

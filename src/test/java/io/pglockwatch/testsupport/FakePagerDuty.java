@@ -212,7 +212,8 @@ public final class FakePagerDuty implements AutoCloseable {
 							: Reply.invalidEvent(problems));
 				}
 				request = new Request(this.requests.size(), receivedAt, receivedNanos, exchange.getRequestMethod(),
-						exchange.getRequestURI().getPath(), contentType, body, parsed, List.copyOf(problems), reply);
+						exchange.getRequestURI().getPath(), exchange.getProtocol(), headers(exchange), contentType, body,
+						parsed, List.copyOf(problems), reply);
 				this.requests.add(request);
 				for (String problem : problems) {
 					this.violations.add("request #" + request.index() + ": " + problem);
@@ -257,6 +258,13 @@ public final class FakePagerDuty implements AutoCloseable {
 		catch (IOException ex) {
 			// the client gave up (read timeout) before the answer: that is what some tests stage
 		}
+	}
+
+	private static Map<String, List<String>> headers(HttpExchange exchange) {
+		Map<String, List<String>> headers = new LinkedHashMap<>();
+		exchange.getRequestHeaders()
+			.forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
+		return Collections.unmodifiableMap(headers);
 	}
 
 	private JsonNode validate(String method, String requestPath, String contentType, int size, String body,
@@ -407,8 +415,20 @@ public final class FakePagerDuty implements AutoCloseable {
 	 * @param json the parsed body, null when it was no JSON
 	 * @param reply the answer given (or, if the client gave up first, meant to be given)
 	 */
+	/**
+	 * One request as received.
+	 *
+	 * @param protocol the request line's version, e.g. {@code HTTP/1.1}
+	 * @param headers every header, names in lower case, values in arrival order
+	 */
 	public record Request(int index, Instant receivedAt, long receivedNanos, String method, String path,
-			String contentType, String body, JsonNode json, List<String> violations, Reply reply) {
+			String protocol, Map<String, List<String>> headers, String contentType, String body, JsonNode json,
+			List<String> violations, Reply reply) {
+
+		/** The values of a header, in any case; empty when it was not sent. */
+		public List<String> header(String name) {
+			return this.headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+		}
 
 		/** event_action of an Events v2 body, event of a webhook body. */
 		public String action() {
