@@ -1,5 +1,6 @@
 package io.pglockwatch.api;
 
+import java.util.Arrays;
 import java.util.List;
 
 import io.pglockwatch.lock.LockMode;
@@ -76,7 +77,7 @@ class PreflightApiController {
 
 	private static Classification relationAndMode(String relation, String mode) {
 		if (mode == null || mode.isBlank()) {
-			throw badRequest("relation= needs mode=, one of " + java.util.Arrays.stream(LockMode.values()).map(LockMode::pgName).toList());
+			throw badRequest("relation= needs mode=, one of " + Arrays.stream(LockMode.values()).map(LockMode::pgName).toList());
 		}
 		try {
 			QualifiedName.parse(relation);
