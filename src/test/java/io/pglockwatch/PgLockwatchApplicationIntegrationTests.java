@@ -1,5 +1,6 @@
 package io.pglockwatch;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -92,7 +93,7 @@ class PgLockwatchApplicationIntegrationTests {
 		try {
 			return new SilentServer();
 		}
-		catch (java.io.IOException ex) {
+		catch (IOException ex) {
 			throw new IllegalStateException(ex);
 		}
 	}

@@ -1,8 +1,5 @@
 package io.pglockwatch.incident;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,12 +19,20 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
+import io.pglockwatch.detect.SessionFacts;
+import io.pglockwatch.detect.Severity;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Whole-service runs that need their own application contexts: a restart, and a busy but healthy database. */
 class IncidentRestartAndNoiseIntegrationTests {
@@ -171,13 +176,13 @@ class IncidentRestartAndNoiseIntegrationTests {
 	void onlyStaleIncidentsOfAnUnwatchedTargetAreResolvedAtStartup() throws Exception {
 		// another shard may watch "billing" and share this store: its live incident must stay open
 		String store = "jdbc:h2:mem:orphans-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
-		org.flywaydb.core.Flyway.configure()
+		Flyway.configure()
 			.dataSource(store, "sa", "")
 			.locations("classpath:db/migration/h2")
 			.load()
 			.migrate();
-		IncidentStore prefill = new IncidentStore(org.springframework.jdbc.core.simple.JdbcClient
-			.create(new org.springframework.jdbc.datasource.DriverManagerDataSource(store, "sa", "")));
+		IncidentStore prefill = new IncidentStore(JdbcClient
+			.create(new DriverManagerDataSource(store, "sa", "")));
 		Instant now = Instant.now();
 		prefill.save(orphan("stale", now.minus(Duration.ofHours(2))));
 		prefill.save(orphan("live", now.minus(Duration.ofMinutes(5))));
@@ -192,11 +197,11 @@ class IncidentRestartAndNoiseIntegrationTests {
 	}
 
 	private static Incident orphan(String id, Instant lastSeen) {
-		io.pglockwatch.detect.SessionFacts root = new io.pglockwatch.detect.SessionFacts(4242, lastSeen.minusSeconds(600),
+		SessionFacts root = new SessionFacts(4242, lastSeen.minusSeconds(600),
 				"active", "worker", "app", null, "billing", lastSeen.minusSeconds(60), Duration.ofSeconds(60), null, null,
 				"UPDATE", null);
 		return new Incident(id, "billing/blocking-chain/4242@" + id, "billing", IncidentKind.BLOCKING_CHAIN,
-				io.pglockwatch.detect.Severity.WARNING, IncidentState.OPEN, lastSeen.minusSeconds(60), null, null, lastSeen,
+				Severity.WARNING, IncidentState.OPEN, lastSeen.minusSeconds(60), null, null, lastSeen,
 				null, root, 6, 6, Duration.ofSeconds(45), "billing");
 	}
 

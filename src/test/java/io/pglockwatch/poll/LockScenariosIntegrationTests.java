@@ -5,13 +5,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 
 import io.pglockwatch.graph.DdlQueue;
 import io.pglockwatch.graph.EdgeKind;
@@ -24,6 +27,7 @@ import io.pglockwatch.lock.LockSnapshot;
 import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,7 +124,7 @@ class LockScenariosIntegrationTests {
 		LockScenario.Session ddl = this.scenario.session("ddl");
 		ddl.submit("ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false");
 		this.scenario.awaitWaiting(ddl, WAIT);
-		List<LockScenario.Session> readers = new java.util.ArrayList<>();
+		List<LockScenario.Session> readers = new ArrayList<>();
 		for (int i = 1; i <= 20; i++) {
 			LockScenario.Session reader = this.scenario.session("reader" + i);
 			reader.submit("SELECT count(*) FROM users WHERE name <> 'secret-literal'");
@@ -136,7 +140,7 @@ class LockScenariosIntegrationTests {
 			assertThat(kind(graph, reader.pid(), ddl.pid())).isEqualTo(EdgeKind.SOFT);
 			assertThat(kind(graph, reader.pid(), holder.pid())).isNull();
 		}
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(holder.pid(), 21));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(holder.pid(), 21));
 		assertThat(graph.ddlQueues()).hasSize(1);
 		DdlQueue queue = graph.ddlQueues().get(0);
 		assertThat(queue.pid()).isEqualTo(ddl.pid());
@@ -147,7 +151,7 @@ class LockScenariosIntegrationTests {
 		assertThat(queue.queued()).extracting(DdlQueue.Queued::pid)
 			.containsExactlyElementsOf(readers.stream().map(LockScenario.Session::pid).toList());
 		assertThat(queue.queued()).extracting(DdlQueue.Queued::position)
-			.containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(2, 21).boxed().toList());
+			.containsExactlyElementsOf(IntStream.rangeClosed(2, 21).boxed().toList());
 		SessionNode reader = graph.sessions().get(readers.get(0).pid());
 		assertThat(reader.activity().query()).isEqualTo("SELECT count(*) FROM users WHERE name <> ?");
 		assertThat(reader.activity().applicationName()).isEqualTo(readers.get(0).applicationName());
@@ -157,7 +161,7 @@ class LockScenariosIntegrationTests {
 	@Test
 	void monitorSessionNeverBlocksAnyone() throws Exception {
 		AtomicBoolean stop = new AtomicBoolean();
-		Set<Integer> monitorPids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+		Set<Integer> monitorPids = ConcurrentHashMap.newKeySet();
 		CompletableFuture<Void> polling = CompletableFuture.runAsync(() -> {
 			while (!stop.get()) {
 				try {
@@ -255,7 +259,7 @@ class LockScenariosIntegrationTests {
 		LockWaitGraph graph = poll();
 
 		assertEdgesEqualServer(graph);
-		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(org.assertj.core.groups.Tuple.tuple(first.pid(), 4));
+		assertThat(graph.rootBlockers()).extracting(RootBlocker::pid, RootBlocker::blockedCount).containsExactly(Tuple.tuple(first.pid(), 4));
 		assertThat(graph.ddlQueues()).isEmpty();
 		assertThat(graph.edges()).extracting(WaitEdge::lockType).contains("transactionid", "tuple");
 	}

@@ -1,6 +1,7 @@
 package io.pglockwatch.poll;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 
 import io.pglockwatch.security.SecurityProperties;
@@ -199,7 +200,7 @@ class PropertiesBindingTests {
 	}
 
 	private static String[] concat(String[] base, String... more) {
-		String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+		String[] all = Arrays.copyOf(base, base.length + more.length);
 		System.arraycopy(more, 0, all, base.length, more.length);
 		return all;
 	}

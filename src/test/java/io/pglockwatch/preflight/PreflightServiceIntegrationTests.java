@@ -15,6 +15,7 @@ import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.sql.StatementLockModes;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,12 +119,12 @@ class PreflightServiceIntegrationTests {
 			PreflightResult result = preflight.check("lab", StatementLockModes.classify(
 					"ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"));
 			assertThat(result.relations()).extracting(RelationCheck::relation, RelationCheck::mode)
-				.containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("public.orders", "ShareRowExclusiveLock"),
-						org.assertj.core.groups.Tuple.tuple("public.users", "ShareRowExclusiveLock"));
+				.containsExactlyInAnyOrder(Tuple.tuple("public.orders", "ShareRowExclusiveLock"),
+						Tuple.tuple("public.users", "ShareRowExclusiveLock"));
 			assertThat(result.safe()).isFalse();
 			// the writer's RowExclusive on users conflicts with ShareRowExclusive; nothing is in the way on orders
 			assertThat(result.conflicts()).extracting(Conflict::pid, Conflict::relation, Conflict::mode)
-				.containsExactly(org.assertj.core.groups.Tuple.tuple(writer.pid(), "public.users", "RowExclusiveLock"));
+				.containsExactly(Tuple.tuple(writer.pid(), "public.users", "RowExclusiveLock"));
 		}
 	}
 
@@ -157,10 +158,10 @@ class PreflightServiceIntegrationTests {
 			PreflightResult result = preflight.check("lab", StatementLockModes.classify("REINDEX TABLE pf_cic"));
 			assertThat(result.safe()).isFalse();
 			assertThat(result.relations()).extracting(RelationCheck::relation, RelationCheck::mode)
-				.containsExactly(org.assertj.core.groups.Tuple.tuple("public.pf_cic", "ShareLock"),
-						org.assertj.core.groups.Tuple.tuple("public.pf_cic_pkey", "AccessExclusiveLock"));
+				.containsExactly(Tuple.tuple("public.pf_cic", "ShareLock"),
+						Tuple.tuple("public.pf_cic_pkey", "AccessExclusiveLock"));
 			assertThat(result.conflicts()).extracting(Conflict::pid, Conflict::relation)
-				.containsExactly(org.assertj.core.groups.Tuple.tuple(reader.pid(), "public.pf_cic_pkey"));
+				.containsExactly(Tuple.tuple(reader.pid(), "public.pf_cic_pkey"));
 		}
 	}
 

@@ -1,6 +1,5 @@
 package io.pglockwatch.preflight;
 
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -465,7 +465,7 @@ class StatementLockModesIntegrationTests {
 		try {
 			running.get(WAIT.toSeconds(), TimeUnit.SECONDS);
 		}
-		catch (java.util.concurrent.ExecutionException ex) {
+		catch (ExecutionException ex) {
 			// cancelled, as intended
 		}
 	}

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -461,7 +462,7 @@ class HelmChartTests {
 	}
 
 	private static String kebab(String camel) {
-		return camel.replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
+		return camel.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
 	}
 
 	interface LeafVisitor {
