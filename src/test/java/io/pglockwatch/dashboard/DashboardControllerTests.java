@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +33,12 @@ import io.pglockwatch.poll.TargetStates;
 import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.security.SecurityConfiguration;
 import io.pglockwatch.testsupport.AllProperties;
+import org.commonmark.Extension;
+import org.commonmark.ext.gfm.tables.TablesExtension;
+import org.commonmark.node.AbstractVisitor;
+import org.commonmark.node.FencedCodeBlock;
+import org.commonmark.parser.Parser;
+import org.commonmark.renderer.html.HtmlRenderer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -253,6 +260,76 @@ class DashboardControllerTests {
 			.andExpect(header().string("Content-Type", containsString("text/markdown")))
 			.andExpect(content().string(containsString("# ddl-lock-queue on orders")))
 			.andExpect(content().string(containsString("| 2026-11-23T12:00:01Z | 37 | 4.0 |")));
+	}
+
+	/**
+	 * Anyone who can connect names their application and tables and writes the statements; the export is pasted into
+	 * postmortems and rendered there. A statement that holds a code fence must not close its block, and names must
+	 * come out as text: no heading, link, image or HTML of theirs.
+	 */
+	@Test
+	void markdownExportKeepsHostileNamesAndStatementsInert() throws Exception {
+		String statement = "ALTER TABLE t ADD COLUMN x int; -- ```\n```\n# heading\n[x](javascript:alert(1))\n"
+				+ "<script>alert(1)</script>\n`````\n~~~\n| a | b |";
+		String app = "[x](javascript:alert(2)) <script>alert(3)</script> # app";
+		String relation = "public.\"# heading\n<img src=x onerror=alert(4)>|x\"";
+		SessionFacts ddl = new SessionFacts(4243, T0, "active", app, "*user*_x_", "10.0.0.2", "app<b>", T0,
+				Duration.ofSeconds(50), null, statement, "ALTER TABLE", null);
+		SessionFacts root = new SessionFacts(4242, T0, "idle in transaction", "`` <img src=x onerror=alert(5)>",
+				"report", "10.0.0.3", "app<b>", T0, Duration.ofSeconds(720), Duration.ofSeconds(700),
+				"SELECT 1 -- ````", "SELECT", null);
+		Incident hostile = new Incident("inc-1", "orders/ddl-lock-queue/4243@1", "orders", IncidentKind.DDL_LOCK_QUEUE,
+				Severity.WARNING, IncidentState.RESOLVED, T0, null, T0.plusSeconds(60), T0.plusSeconds(50),
+				new DdlFacts(ddl, LockMode.ACCESS_EXCLUSIVE, relation, Duration.ofSeconds(42)), root, 0, 37,
+				Duration.ofSeconds(42), "app<b>");
+		given(this.store.findById("inc-1")).willReturn(Optional.of(hostile));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		String md = this.mvc.perform(get("/incidents/inc-1.md").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+
+		// in the text: outside the code blocks only our own headings, and each fence longer than any run inside
+		List<String> outside = new ArrayList<>();
+		String fence = null;
+		for (String line : md.split("\n", -1)) {
+			if (fence == null && line.startsWith("```")) {
+				fence = line.substring(0, line.length() - line.replaceFirst("^`+", "").length());
+			}
+			else if (fence != null && line.equals(fence)) {
+				fence = null;
+			}
+			else if (fence == null) {
+				outside.add(line);
+			}
+		}
+		assertThat(fence).as("every code block closed").isNull();
+		assertThat(outside).filteredOn((line) -> line.startsWith("#"))
+			.containsExactly("# ddl-lock-queue on orders", "## Waiting DDL", "## Root blocker", "## Timeline", "## Alerts");
+		assertThat(String.join("\n", outside)).doesNotContain("<script", "<img", "](javascript");
+		assertThat(md).contains("``````sql\n" + statement + "\n``````\n", "`````sql\nSELECT 1 -- ````\n`````\n");
+
+		// rendered as a reader's tool renders it: the statements are code, word for word, and nothing else is live
+		List<Extension> tables = List.of(TablesExtension.create());
+		org.commonmark.node.Node document = Parser.builder().extensions(tables).build().parse(md);
+		List<String> code = new ArrayList<>();
+		document.accept(new AbstractVisitor() {
+			@Override
+			public void visit(FencedCodeBlock block) {
+				code.add(block.getLiteral());
+			}
+		});
+		assertThat(code).containsExactly(statement + "\n", "SELECT 1 -- ````\n");
+		String html = HtmlRenderer.builder().extensions(tables).build().render(document);
+		assertThat(html).doesNotContain("<script", "<img", "<a ", "href=", "<b>", "<em>", "<strong>", "<del>")
+			.contains("<h1>ddl-lock-queue on orders</h1>")
+			.contains("[x](javascript:alert(2)) &lt;script&gt;alert(3)&lt;/script&gt; # app")
+			.contains("*user*_x_")
+			.contains("onerror=alert(4)&gt;|x&quot;");
+		assertThat(html.split("<h1>", -1)).hasSize(2);
+		assertThat(html.split("<h2>", -1)).hasSize(5);
 	}
 
 	@Test
