@@ -72,8 +72,9 @@ record GraphPicture(String target, Instant takenAt, int sessionCount, int edgeCo
 					.orElse(item.distance() > 1 ? "transitive" : "soft");
 				queued.add(Node.of(sessions.get(item.pid()), item.pid(), item.position(), kind, sessionsPath));
 			}
-			queues.add(new Queue(roots, ddlToRoot, Node.of(sessions.get(q.pid()), q.pid(), 0, ddlToRoot, sessionsPath), q.relation(),
-					q.mode(), q.waitSeconds(), q.queueDepth(), queued, q.queueDepth() - queued.size()));
+			Node ddl = Node.of(sessions.get(q.pid()), q.pid(), 0, ddlToRoot, sessionsPath);
+			queues.add(new Queue(roots, ddlToRoot, ddl, q.relation(), q.mode(), q.waitSeconds(), q.queueDepth(), queued,
+					q.queueDepth() - queued.size()));
 		}
 		List<Chain> chains = new ArrayList<>();
 		for (GraphView.Root root : graph.roots()) {
