@@ -1,5 +1,6 @@
 package io.pglockwatch.dashboard;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import io.pglockwatch.alert.AlertDelivery;
@@ -7,6 +8,7 @@ import io.pglockwatch.api.GraphView;
 import io.pglockwatch.api.IncidentView;
 import io.pglockwatch.api.TargetView;
 import io.pglockwatch.detect.IncidentState;
+import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
@@ -19,12 +21,15 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.util.UriUtils;
 
 /**
  * The dashboard: every target's state, open incidents, and the selected target's live lock-wait graph. One
- * template serves the whole page and the fragment htmx fetches every poll interval.
+ * template serves the whole page and the fragment htmx fetches every poll interval; it shows the start of each
+ * statement, and one session's whole statement has a page of its own.
  */
 @Controller
 class DashboardController {
@@ -74,7 +79,8 @@ class DashboardController {
 		model.addAttribute("selected", selected);
 		model.addAttribute("refreshMillis", this.poll.interval().toMillis());
 		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected)));
-		model.addAttribute("picture", state.freshGraph() == null ? null : GraphPicture.of(GraphView.of(state.freshGraph())));
+		model.addAttribute("picture", state.freshGraph() == null ? null
+				: GraphPicture.of(GraphView.of(state.freshGraph()), sessionsPath(selected)));
 		List<IncidentView> open = this.store.find(new IncidentQuery(IncidentState.OPEN, null, null, 20))
 			.stream()
 			.map(IncidentView::of)
@@ -82,6 +88,34 @@ class DashboardController {
 		model.addAttribute("openIncidents", open);
 		// in the live part, so a refusal shows up on an open page within a poll interval
 		model.addAttribute("rejectingChannels", this.alerts.rejecting());
+	}
+
+	/** One session of the live graph with its whole statement, as long as it still waits or blocks. */
+	@GetMapping("/targets/{target}/sessions/{pid}")
+	String session(@PathVariable String target, @PathVariable int pid, Model model) {
+		TargetState state = this.targets.get(target);
+		if (state == null) {
+			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "unknown target '" + target + "'");
+		}
+		LockWaitGraph graph = state.freshGraph();
+		GraphView.Session session = (graph == null) ? null : GraphView.of(graph)
+			.sessions()
+			.stream()
+			.filter((s) -> s.pid() == pid && s.gid() == null)
+			.findFirst()
+			.orElse(null);
+		if (session == null) {
+			throw new ResponseStatusException(HttpStatus.NOT_FOUND,
+					"pid " + pid + " no longer waits for or blocks anyone on target '" + target + "'");
+		}
+		String back = UriUtils.encodeQueryParam(target, StandardCharsets.UTF_8);
+		model.addAttribute("statement", SessionStatement.of(session, "Live on " + target, "/?target=" + back,
+				"Back to the live graph of " + target));
+		return "statement";
+	}
+
+	private static String sessionsPath(String target) {
+		return "/targets/" + UriUtils.encodePathSegment(target, StandardCharsets.UTF_8) + "/sessions";
 	}
 
 }

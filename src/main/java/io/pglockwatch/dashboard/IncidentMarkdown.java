@@ -8,31 +8,39 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.TimelinePoint;
 
-/** An incident as Markdown, to paste into a postmortem. */
+/**
+ * An incident as Markdown, to paste into a postmortem. Names (relation, application, user, database, prepared
+ * transaction) and statements come from whoever can connect to the target, and the export is rendered wherever it
+ * is pasted: names are escaped so they stay text, and each statement is fenced with more backticks than it holds, so
+ * nothing in it can close its code block.
+ */
 final class IncidentMarkdown {
+
+	/** ASCII punctuation that means something to Markdown (CommonMark and GitHub's tables and strikethrough). */
+	private static final String PUNCTUATION = "\\`*_{}[]()#+-.!|~";
 
 	private IncidentMarkdown() {
 	}
 
 	static String of(Incident i, List<TimelinePoint> timeline, List<OutboxEntry> alerts) {
 		StringBuilder md = new StringBuilder();
-		md.append("# ").append(i.kind().label()).append(" on ").append(i.target()).append("\n\n");
-		md.append("> ").append(AlertPayloads.summary(i)).append("\n\n");
+		md.append("# ").append(i.kind().label()).append(" on ").append(text(i.target())).append("\n\n");
+		md.append("> ").append(text(AlertPayloads.summary(i))).append("\n\n");
 		md.append("| | |\n|---|---|\n");
-		row(md, "Incident", i.id());
+		row(md, "Incident", text(i.id()));
 		row(md, "Severity", i.severity().label());
 		row(md, "State", i.state().label());
 		row(md, "Opened", String.valueOf(i.openedAt()));
 		row(md, "Escalated", i.escalatedAt() == null ? "-" : i.escalatedAt().toString());
 		row(md, "Resolved", i.resolvedAt() == null ? "-" : i.resolvedAt().toString());
-		row(md, "Database", i.database());
-		row(md, "Relation", i.relation() == null ? "-" : i.relation());
+		row(md, "Database", text(i.database()));
+		row(md, "Relation", i.relation() == null ? "-" : text(i.relation()));
 		row(md, "Peak queue depth", String.valueOf(i.peakQueueDepth()));
 		row(md, "Longest wait", i.peakMaxWait() == null ? "-" : Format.duration(i.peakMaxWait()));
 		if (i.ddl() != null) {
 			md.append("\n## Waiting DDL\n\n");
 			session(md, i.ddl().session());
-			md.append("- mode: ").append(i.ddl().mode().pgName()).append(" on ").append(i.ddl().relation()).append('\n');
+			md.append("- mode: ").append(i.ddl().mode().pgName()).append(" on ").append(text(i.ddl().relation())).append('\n');
 			md.append("- waited: ").append(Format.duration(i.ddl().waited())).append('\n');
 		}
 		if (i.rootBlocker() != null) {
@@ -51,26 +59,74 @@ final class IncidentMarkdown {
 			md.append("none\n");
 		}
 		for (OutboxEntry a : alerts) {
-			md.append("- ").append(a.channel().label()).append(' ').append(a.action().label()).append(' ').append(a.dedupKey())
-				.append(": ").append(a.state().label()).append(a.sentAt() == null ? "" : " at " + a.sentAt()).append('\n');
+			md.append("- ").append(a.channel().label()).append(' ').append(a.action().label()).append(' ')
+				.append(text(a.dedupKey())).append(": ").append(a.state().label())
+				.append(a.sentAt() == null ? "" : " at " + a.sentAt()).append('\n');
 		}
 		return md.toString();
 	}
 
+	/** A value we produced (a time, a number, a label) or one already passed through {@link #text}. */
 	private static void row(StringBuilder md, String name, String value) {
-		md.append("| ").append(name).append(" | ").append(value == null ? "-" : value.replace("|", "\\|")).append(" |\n");
+		md.append("| ").append(name).append(" | ").append(value == null ? "-" : value).append(" |\n");
 	}
 
 	private static void session(StringBuilder md, SessionFacts s) {
-		md.append("- pid ").append(s.pid()).append(s.preparedGid() == null ? "" : " (prepared " + s.preparedGid() + ")")
-			.append(", ").append(s.state()).append(", app ").append(s.applicationName()).append(", user ")
-			.append(s.user()).append(", client ").append(s.clientAddress()).append('\n');
+		md.append("- pid ").append(s.pid())
+			.append(s.preparedGid() == null ? "" : " (prepared " + text(s.preparedGid()) + ")")
+			.append(", ").append(text(s.state())).append(", app ").append(text(s.applicationName())).append(", user ")
+			.append(text(s.user())).append(", client ").append(text(s.clientAddress())).append('\n');
 		if (s.transactionAge() != null) {
 			md.append("- transaction open for ").append(Format.duration(s.transactionAge())).append('\n');
 		}
 		if (s.statement() != null) {
-			md.append("- statement:\n\n```sql\n").append(s.statement()).append("\n```\n");
+			String fence = fence(s.statement());
+			md.append("- statement:\n\n").append(fence).append("sql\n").append(s.statement()).append('\n').append(fence)
+				.append('\n');
 		}
+	}
+
+	/**
+	 * A run of backticks longer than any in {@code code} (at least three): in CommonMark a fence is closed only by at
+	 * least as many backticks as opened it, so the code cannot end its own block.
+	 */
+	static String fence(String code) {
+		int longest = 0;
+		int run = 0;
+		for (int k = 0; k < code.length(); k++) {
+			run = (code.charAt(k) == '`') ? run + 1 : 0;
+			longest = Math.max(longest, run);
+		}
+		return "`".repeat(Math.max(3, longest + 1));
+	}
+
+	/**
+	 * Someone else's text as inline Markdown that reads as itself: Markdown punctuation backslash-escaped, {@code <},
+	 * {@code >} and {@code &} as entities (no raw HTML, no autolink), line breaks as entities so that nothing starts a
+	 * line of its own (a heading, a list, the end of a table row).
+	 */
+	static String text(String value) {
+		if (value == null) {
+			return "-";
+		}
+		StringBuilder out = new StringBuilder(value.length() + 16);
+		for (int k = 0; k < value.length(); k++) {
+			char c = value.charAt(k);
+			switch (c) {
+				case '<' -> out.append("&lt;");
+				case '>' -> out.append("&gt;");
+				case '&' -> out.append("&amp;");
+				case '\n' -> out.append("&#10;");
+				case '\r' -> out.append("&#13;");
+				default -> {
+					if (PUNCTUATION.indexOf(c) >= 0) {
+						out.append('\\');
+					}
+					out.append(c);
+				}
+			}
+		}
+		return out.toString();
 	}
 
 }

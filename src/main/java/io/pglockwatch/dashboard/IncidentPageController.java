@@ -1,5 +1,6 @@
 package io.pglockwatch.dashboard;
 
+import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.List;
 import java.util.Objects;
@@ -35,8 +36,12 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
+import org.springframework.web.util.UriUtils;
 
-/** Incident history with filters, one incident in full, and its postmortem exports. */
+/**
+ * Incident history with filters, one incident in full, and its postmortem exports. The incident page shows the start
+ * of long statements; each session's whole statement has a page of its own.
+ */
 @Controller
 class IncidentPageController {
 
@@ -103,13 +108,17 @@ class IncidentPageController {
 		Incident incident = find(id);
 		List<TimelinePoint> timeline = this.store.timeline(id);
 		model.addAttribute("incident", IncidentView.of(incident));
+		model.addAttribute("ddlStatement",
+				incident.ddl() == null ? null : Excerpt.of(incident.ddl().session().statement(), Excerpt.IN_SECTION));
+		model.addAttribute("rootStatement", incident.rootBlocker() == null ? null
+				: Excerpt.of(incident.rootBlocker().statement(), Excerpt.IN_SECTION));
 		model.addAttribute("chart", TimelineChart.of(timeline));
 		Optional<String> stored = this.store.peakGraph(id);
 		GraphPicture picture = null;
 		String pictureProblem = null;
 		if (stored.isPresent()) {
 			try {
-				picture = GraphPicture.of(GraphView.of(PeakGraph.read(this.json, stored.get())));
+				picture = GraphPicture.of(GraphView.of(PeakGraph.read(this.json, stored.get())), path(id) + "/sessions");
 			}
 			catch (PeakGraph.UnreadableException ex) {
 				// the rest of the incident is still worth seeing: say why the graph is missing instead of failing
@@ -123,6 +132,61 @@ class IncidentPageController {
 		model.addAttribute("guardMode", this.guard.mode().label());
 		model.addAttribute("canCancel", incident.isActive() && liveDdl(incident) != null);
 		return "incident";
+	}
+
+	/**
+	 * One session of the incident with its whole statement: {@code ddl} (the waiting DDL as recorded),
+	 * {@code root-blocker}, or the pid of a session in the graph at peak.
+	 */
+	@GetMapping("/incidents/{id}/sessions/{session}")
+	String session(@PathVariable String id, @PathVariable String session, Model model) {
+		Incident incident = find(id);
+		String back = path(id);
+		String backLabel = "Back to incident " + id;
+		SessionStatement found = switch (session) {
+			case "ddl" -> (incident.ddl() == null) ? null
+					: SessionStatement.of(incident.ddl().session(), "Waiting DDL of incident " + id, back, backLabel);
+			case "root-blocker" -> (incident.rootBlocker() == null) ? null
+					: SessionStatement.of(incident.rootBlocker(), "Root blocker of incident " + id, back, backLabel);
+			default -> peakSession(id, session, back, backLabel);
+		};
+		if (found == null) {
+			throw new ResponseStatusException(HttpStatus.NOT_FOUND,
+					"incident '" + id + "' has no session '" + session + "'");
+		}
+		model.addAttribute("statement", found);
+		return "statement";
+	}
+
+	private SessionStatement peakSession(String id, String pid, String back, String backLabel) {
+		int number;
+		try {
+			number = Integer.parseInt(pid);
+		}
+		catch (NumberFormatException ex) {
+			return null;
+		}
+		Optional<String> stored = this.store.peakGraph(id);
+		if (stored.isEmpty()) {
+			return null;
+		}
+		GraphView graph;
+		try {
+			graph = GraphView.of(PeakGraph.read(this.json, stored.get()));
+		}
+		catch (PeakGraph.UnreadableException ex) {
+			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "the graph at peak is unavailable: " + ex.getMessage());
+		}
+		return graph.sessions()
+			.stream()
+			.filter((s) -> s.pid() == number && s.gid() == null)
+			.findFirst()
+			.map((s) -> SessionStatement.of(s, "At the peak of incident " + id, back, backLabel))
+			.orElse(null);
+	}
+
+	private static String path(String id) {
+		return "/incidents/" + UriUtils.encodePathSegment(id, StandardCharsets.UTF_8);
 	}
 
 	/**

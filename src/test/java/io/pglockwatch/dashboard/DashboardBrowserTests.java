@@ -260,11 +260,12 @@ class DashboardBrowserTests {
 				browser.findElement(By.xpath("//a[contains(., '" + marker + "')]")).click();
 				waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("form button.danger")).isEmpty());
 				assertNoDialog(name + " on the incident page");
-				assertThat(text()).contains(name);
+				// shown as PostgreSQL quotes it: in double quotes, an embedded double quote doubled
+				assertThat(text()).contains(quoted);
 				browser.findElement(By.cssSelector("form button.danger")).click();
 				Alert confirm = browser.switchTo().alert();
 				assertThat(confirm.getText()).startsWith("Cancel the waiting DDL pid " + staged.ddl().pid() + " on ")
-					.contains(name);
+					.contains(quoted);
 				confirm.accept();
 				waitUpTo(10).until((d) -> text().contains("Cancel of pid " + staged.ddl().pid() + ": cancelled"));
 				assertNoDialog(name + " after the cancel");

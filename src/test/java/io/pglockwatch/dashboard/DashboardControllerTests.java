@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,12 @@ import io.pglockwatch.poll.TargetStates;
 import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.security.SecurityConfiguration;
 import io.pglockwatch.testsupport.AllProperties;
+import org.commonmark.Extension;
+import org.commonmark.ext.gfm.tables.TablesExtension;
+import org.commonmark.node.AbstractVisitor;
+import org.commonmark.node.FencedCodeBlock;
+import org.commonmark.parser.Parser;
+import org.commonmark.renderer.html.HtmlRenderer;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -246,6 +253,88 @@ class DashboardControllerTests {
 		assertThat(fragment).startsWith("<section id=\"live\"").contains("500 queued").doesNotContain("<html");
 	}
 
+	/**
+	 * query-text full lets statements of up to 1 MB through, and the live page is refetched every poll: ten DDL queues
+	 * and a dozen blocking chains whose every statement is 100 KB still make a page under 100 KB, with each statement
+	 * cut and the whole one a click away.
+	 */
+	@Test
+	void hugeStatementsInManyQueuesKeepTheLivePageSmall() throws Exception {
+		SnapshotFixture fixture = new SnapshotFixture();
+		for (int q = 0; q < 10; q++) {
+			int relation = 30000 + q;
+			int root = 100 + q;
+			int ddl = 200 + q;
+			fixture.name(relation, "public", "t" + q)
+				.session(root, "reporting", "idle in transaction")
+				.query(root, huge("SELECT * FROM t" + q, root))
+				.session(ddl, "migrate", "active")
+				.query(ddl, huge("ALTER TABLE t" + q + " ADD COLUMN c int DEFAULT", ddl))
+				.holds(root, relation(relation), ACCESS_SHARE)
+				.waits(ddl, relation(relation), ACCESS_EXCLUSIVE, 90 - q);
+			for (int i = 1; i <= 15; i++) {
+				int pid = 1000 + q * 100 + i;
+				fixture.session(pid, "api", "active")
+					.query(pid, huge("SELECT count(*) FROM t" + q, pid))
+					.waits(pid, relation(relation), ACCESS_SHARE, 80 - i * 0.01);
+			}
+		}
+		for (int c = 0; c < 12; c++) {
+			int root = 5000 + c * 10;
+			fixture.session(root, "worker", "idle in transaction")
+				.query(root, huge("UPDATE accounts SET n = n + 1", root))
+				.holds(root, SnapshotFixture.transaction(900 + c), LockMode.EXCLUSIVE);
+			for (int w = 1; w <= 3; w++) {
+				fixture.session(root + w, "api", "active")
+					.query(root + w, huge("UPDATE accounts SET n = 0", root + w))
+					.waits(root + w, SnapshotFixture.transaction(900 + c), LockMode.SHARE, 30 - w * 0.01);
+			}
+		}
+		TargetStates.up(this.targets, "orders", fixture.graph());
+
+		String html = this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+		String fragment = this.mvc.perform(get("/fragments/live").param("target", "orders").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+		assertThat(html.getBytes(StandardCharsets.UTF_8).length).as("page bytes").isLessThan(100_000);
+		assertThat(fragment.getBytes(StandardCharsets.UTF_8).length).as("fragment bytes").isLessThan(100_000);
+		for (String page : List.of(html, fragment)) {
+			assertThat(page).contains("ALTER TABLE t0 ADD COLUMN c int DEFAULT &#39;x&quot;&lt;&amp;x&quot;", "…",
+					"href=\"/targets/orders/sessions/200\"", "5 more DDL lock queues", "<span class=\"relation\">public.t9</span>",
+					"7 more blocking chains", "15 queued", "and 5 more")
+				.doesNotContain("end of statement of pid");
+		}
+
+		// the whole statement of one session, behind the same login
+		this.mvc.perform(get("/targets/orders/sessions/200").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("end of statement of pid 200")))
+			.andExpect(content().string(containsString("Back to the live graph of orders")));
+		this.mvc.perform(get("/targets/orders/sessions/200").accept(MediaType.TEXT_HTML))
+			.andExpect(status().isFound())
+			.andExpect(header().string("Location", containsString("/login")));
+		this.mvc.perform(get("/targets/orders/sessions/4").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isNotFound());
+		// the API is for programs and keeps every statement whole
+		this.mvc.perform(get("/api/v1/targets/orders/graph").header("Authorization", "Bearer " + TOKEN))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("end of statement of pid 200")));
+	}
+
+	/**
+	 * {@code start} followed by a 100 KB literal and a marker that only the whole statement holds; the literal is of
+	 * characters that HTML escaping makes four to six times longer.
+	 */
+	private static String huge(String start, int pid) {
+		return start + " '" + "x\"<&".repeat(25_000) + "' -- end of statement of pid " + pid;
+	}
+
 	@Test
 	void aBlockingChainListsItsWaitersWithoutQueuePositions() throws Exception {
 		// a row-lock chain: 20 sessions wait for the transaction of pid 300, no DDL anywhere
@@ -302,6 +391,131 @@ class DashboardControllerTests {
 			.andExpect(header().string("Content-Type", containsString("text/markdown")))
 			.andExpect(content().string(containsString("# ddl-lock-queue on orders")))
 			.andExpect(content().string(containsString("| 2026-11-23T12:00:01Z | 37 | 4.0 |")));
+	}
+
+	/**
+	 * Anyone who can connect names their application and tables and writes the statements; the export is pasted into
+	 * postmortems and rendered there. A statement that holds a code fence must not close its block, and names must
+	 * come out as text: no heading, link, image or HTML of theirs.
+	 */
+	@Test
+	void markdownExportKeepsHostileNamesAndStatementsInert() throws Exception {
+		String statement = "ALTER TABLE t ADD COLUMN x int; -- ```\n```\n# heading\n[x](javascript:alert(1))\n"
+				+ "<script>alert(1)</script>\n`````\n~~~\n| a | b |";
+		String app = "[x](javascript:alert(2)) <script>alert(3)</script> # app";
+		String relation = "public.\"# heading\n<img src=x onerror=alert(4)>|x\"";
+		SessionFacts ddl = new SessionFacts(4243, T0, "active", app, "*user*_x_", "10.0.0.2", "app<b>", T0,
+				Duration.ofSeconds(50), null, statement, "ALTER TABLE", null);
+		SessionFacts root = new SessionFacts(4242, T0, "idle in transaction", "`` <img src=x onerror=alert(5)>",
+				"report", "10.0.0.3", "app<b>", T0, Duration.ofSeconds(720), Duration.ofSeconds(700),
+				"SELECT 1 -- ````", "SELECT", null);
+		Incident hostile = new Incident("inc-1", "orders/ddl-lock-queue/4243@1", "orders", IncidentKind.DDL_LOCK_QUEUE,
+				Severity.WARNING, IncidentState.RESOLVED, T0, null, T0.plusSeconds(60), T0.plusSeconds(50),
+				new DdlFacts(ddl, LockMode.ACCESS_EXCLUSIVE, relation, Duration.ofSeconds(42)), root, 0, 37,
+				Duration.ofSeconds(42), "app<b>");
+		given(this.store.findById("inc-1")).willReturn(Optional.of(hostile));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		String md = this.mvc.perform(get("/incidents/inc-1.md").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+
+		// in the text: outside the code blocks only our own headings, and each fence longer than any run inside
+		List<String> outside = new ArrayList<>();
+		String fence = null;
+		for (String line : md.split("\n", -1)) {
+			if (fence == null && line.startsWith("```")) {
+				fence = line.substring(0, line.length() - line.replaceFirst("^`+", "").length());
+			}
+			else if (fence != null && line.equals(fence)) {
+				fence = null;
+			}
+			else if (fence == null) {
+				outside.add(line);
+			}
+		}
+		assertThat(fence).as("every code block closed").isNull();
+		assertThat(outside).filteredOn((line) -> line.startsWith("#"))
+			.containsExactly("# ddl-lock-queue on orders", "## Waiting DDL", "## Root blocker", "## Timeline", "## Alerts");
+		assertThat(String.join("\n", outside)).doesNotContain("<script", "<img", "](javascript");
+		assertThat(md).contains("``````sql\n" + statement + "\n``````\n", "`````sql\nSELECT 1 -- ````\n`````\n");
+
+		// rendered as a reader's tool renders it: the statements are code, word for word, and nothing else is live
+		List<Extension> tables = List.of(TablesExtension.create());
+		org.commonmark.node.Node document = Parser.builder().extensions(tables).build().parse(md);
+		List<String> code = new ArrayList<>();
+		document.accept(new AbstractVisitor() {
+			@Override
+			public void visit(FencedCodeBlock block) {
+				code.add(block.getLiteral());
+			}
+		});
+		assertThat(code).containsExactly(statement + "\n", "SELECT 1 -- ````\n");
+		String html = HtmlRenderer.builder().extensions(tables).build().render(document);
+		assertThat(html).doesNotContain("<script", "<img", "<a ", "href=", "<b>", "<em>", "<strong>", "<del>")
+			.contains("<h1>ddl-lock-queue on orders</h1>")
+			.contains("[x](javascript:alert(2)) &lt;script&gt;alert(3)&lt;/script&gt; # app")
+			.contains("*user*_x_")
+			.contains("onerror=alert(4)&gt;|x&quot;");
+		assertThat(html.split("<h1>", -1)).hasSize(2);
+		assertThat(html.split("<h2>", -1)).hasSize(5);
+	}
+
+	@Test
+	void incidentPageCutsLongStatementsAndLinksTheWholeOnes() throws Exception {
+		String ddlStatement = "ALTER TABLE users ADD COLUMN x int DEFAULT " + "1".repeat(100_000) + " -- ddl ends here";
+		String rootStatement = "SELECT * FROM users WHERE id IN (" + "2,".repeat(50_000) + "2) -- root ends here";
+		Incident plain = incident();
+		SessionFacts d = plain.ddl().session();
+		SessionFacts ddl = new SessionFacts(d.pid(), d.backendStart(), d.state(), d.applicationName(), d.user(),
+				d.clientAddress(), d.database(), d.transactionStart(), d.transactionAge(), d.idleFor(), ddlStatement,
+				d.commandTag(), null);
+		SessionFacts r = plain.rootBlocker();
+		SessionFacts root = new SessionFacts(r.pid(), r.backendStart(), r.state(), r.applicationName(), r.user(),
+				r.clientAddress(), r.database(), r.transactionStart(), r.transactionAge(), r.idleFor(), rootStatement,
+				r.commandTag(), null);
+		Incident incident = new Incident("inc-1", plain.dedupKey(), "orders", plain.kind(), plain.severity(), plain.state(),
+				plain.openedAt(), plain.escalatedAt(), plain.resolvedAt(), plain.lastSeenAt(),
+				new DdlFacts(ddl, LockMode.ACCESS_EXCLUSIVE, "public.users", Duration.ofSeconds(42)), root, 0, 37,
+				Duration.ofSeconds(42), "app");
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident));
+		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
+		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		given(this.guard.mode()).willReturn(GuardMode.OFF);
+		given(this.store.peakGraph("inc-1")).willReturn(Optional.of("""
+				{"target":"orders","takenAt":"2026-11-23T12:00:00Z","sessionCount":2,"edgeCount":1,
+				"sessions":[{"pid":4242,"state":"active","query":"%s","waiting":[]},{"pid":5151,"state":"active","query":"%s"}],
+				"edges":[{"waiterPid":5151,"blockerPid":4242,"kind":"hard"}],
+				"roots":[{"pid":4242,"state":"active","blockedCount":1,"onCycle":false}],"ddlQueues":[],"cycles":[]}
+				""".formatted(rootStatement, "SELECT " + "3".repeat(100_000) + " -- waiter ends here")));
+
+		String page = this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+		assertThat(page.getBytes(StandardCharsets.UTF_8).length).as("page bytes").isLessThan(100_000);
+		assertThat(page).contains("ALTER TABLE users ADD COLUMN x int DEFAULT 111", "SELECT 333",
+				"href=\"/incidents/inc-1/sessions/ddl\"", "href=\"/incidents/inc-1/sessions/root-blocker\"",
+				"href=\"/incidents/inc-1/sessions/5151\"", "Whole statement (" + ddlStatement.length() + " characters)")
+			.doesNotContain("ends here");
+		this.mvc.perform(get("/incidents/inc-1/sessions/ddl").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString(ddlStatement)));
+		this.mvc.perform(get("/incidents/inc-1/sessions/root-blocker").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("-- root ends here")));
+		this.mvc.perform(get("/incidents/inc-1/sessions/5151").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("-- waiter ends here")))
+			.andExpect(content().string(containsString("Back to incident inc-1")));
+		this.mvc.perform(get("/incidents/inc-1/sessions/6000").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isNotFound());
+		this.mvc.perform(get("/incidents/inc-1/sessions/ddl").accept(MediaType.TEXT_HTML))
+			.andExpect(status().isFound())
+			.andExpect(header().string("Location", containsString("/login")));
 	}
 
 	@Test

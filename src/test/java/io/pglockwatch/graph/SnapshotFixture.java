@@ -95,6 +95,15 @@ public final class SnapshotFixture {
 		return this;
 	}
 
+	/** Gives a session already added another statement, e.g. a huge one. */
+	public SnapshotFixture query(int pid, String query) {
+		SessionActivity a = this.sessions.get(pid);
+		this.sessions.put(pid, new SessionActivity(a.pid(), a.leaderPid(), a.database(), a.user(), a.applicationName(),
+				a.clientAddress(), a.backendType(), a.state(), a.backendStart(), a.transactionStart(), a.queryStart(),
+				a.stateChange(), a.waitEventType(), a.waitEvent(), query, a.commandTag()));
+		return this;
+	}
+
 	public SnapshotFixture holds(int pid, LockObject object, LockMode mode) {
 		this.locks.add(new LockRow(pid, pid + "/1", object, mode, true, null));
 		return this;

@@ -24,6 +24,7 @@ import io.pglockwatch.graph.SessionNode;
 import io.pglockwatch.graph.WaitEdge;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.lock.LockSnapshot;
+import io.pglockwatch.lock.RelationName;
 import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -358,6 +359,66 @@ class LockScenariosIntegrationTests {
 			assertThat(graph.sessions().get(ddl.pid()).activity().database()).isEqualTo("lab2");
 			assertThat(graph.sessions().get(ddl.pid()).activity().user()).isEqualTo(this.server.superuser());
 		}
+	}
+
+	/**
+	 * A relation whose name has a space, a dot, a quote, capitals or is a keyword is shown as PostgreSQL quotes it,
+	 * so that {@code public."my table"} cannot be read as another relation and pastes back into SQL as itself.
+	 */
+	@Test
+	void oddRelationNamesAreQuotedAsQuoteIdentQuotesThem() throws Exception {
+		String[] tables = { "my table", "Weird.Name", "a\"b", "select", "plain_name1" };
+		try (Connection c = this.server.connect(PostgresServer.DEFAULT_DATABASE, "it-quote-setup");
+				Statement s = c.createStatement()) {
+			s.execute("CREATE SCHEMA IF NOT EXISTS \"Odd Schema\"");
+			for (String table : tables) {
+				s.execute("CREATE TABLE IF NOT EXISTS \"Odd Schema\"." + sqlIdentifier(table) + " (id int)");
+			}
+		}
+		try {
+			for (String table : tables) {
+				String written = "\"Odd Schema\"." + sqlIdentifier(table);
+				String expected;
+				try (Connection c = this.server.connect(PostgresServer.DEFAULT_DATABASE, "it-quote-ask");
+						Statement s = c.createStatement();
+						var rs = s.executeQuery("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+								+ "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = '"
+								+ written.replace("'", "''") + "'::regclass")) {
+					rs.next();
+					expected = rs.getString(1);
+				}
+				try (LockScenario quoting = new LockScenario(this.server, PostgresServer.DEFAULT_DATABASE,
+						"itq" + this.version)) {
+					quoting.stageDdlQueue(written, "ADD COLUMN note text", 1);
+					assertThat(poll().ddlQueues()).singleElement()
+						.extracting(DdlQueue::relation)
+						.isEqualTo(expected);
+				}
+			}
+			assertThat(RelationName.of("Odd Schema", "a\"b").name()).isEqualTo("\"Odd Schema\".\"a\"\"b\"");
+			assertThat(RelationName.of("public", "users").name()).isEqualTo("public.users");
+			// every keyword the server knows: quoted exactly when quote_ident quotes it
+			try (Connection c = this.server.connect(PostgresServer.DEFAULT_DATABASE, "it-quote-words");
+					Statement s = c.createStatement();
+					var rs = s.executeQuery("SELECT word, quote_ident(word) FROM pg_get_keywords()")) {
+				int words = 0;
+				while (rs.next()) {
+					assertThat(RelationName.quoted(rs.getString(1))).as(rs.getString(1)).isEqualTo(rs.getString(2));
+					words++;
+				}
+				assertThat(words).isGreaterThan(400);
+			}
+		}
+		finally {
+			try (Connection c = this.server.connect(PostgresServer.DEFAULT_DATABASE, "it-quote-setup");
+					Statement s = c.createStatement()) {
+				s.execute("DROP SCHEMA \"Odd Schema\" CASCADE");
+			}
+		}
+	}
+
+	private static String sqlIdentifier(String name) {
+		return "\"" + name.replace("\"", "\"\"") + "\"";
 	}
 
 	private static Map<Integer, Set<Integer>> withoutEmpty(Map<Integer, Set<Integer>> blockers) {
