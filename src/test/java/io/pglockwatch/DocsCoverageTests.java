@@ -175,9 +175,10 @@ class DocsCoverageTests {
 		families.forEach((name, help) -> assertThat(help).as("# HELP of " + name).isNotBlank());
 	}
 
-	/** Series about the instance itself, not about one target or alert channel. */
+	/** Series about the instance itself (the poll start delay, the incident store), not about one target or channel. */
 	private static boolean instanceWide(Sample sample) {
-		return sample.name().startsWith("pglockwatch_poll_start_delay_seconds");
+		return sample.name().startsWith("pglockwatch_poll_start_delay_seconds")
+				|| sample.name().startsWith("pglockwatch_store_");
 	}
 
 	@Test
