@@ -313,7 +313,8 @@ class HelmChartTests {
 
 		Map<String, Map<String, Object>> rules = MonitoringAssetsTests.rules(m);
 		assertThat(rules).containsKeys("PgLockwatchDdlLockQueue", "PgLockwatchTargetDown", "PgLockwatchPollsFailing",
-				"PgLockwatchAlertDeliveryFailing", "PgLockwatchAlertRejected", "PgLockwatchDown", "PgLockwatchAbsent");
+				"PgLockwatchAlertDeliveryFailing", "PgLockwatchAlertRejected", "PgLockwatchStoreVolumeFilling",
+				"PgLockwatchDown", "PgLockwatchAbsent");
 		assertThat(rules.get("PgLockwatchDdlLockQueue")).containsEntry("for", "30s");
 		assertThat((String) rules.get("PgLockwatchDdlLockQueue").get("expr")).contains("pglockwatch_ddl_queue_depth").endsWith(">= 5");
 		assertThat(rules.get("PgLockwatchTargetDown")).containsEntry("for", "2m");
@@ -324,6 +325,11 @@ class HelmChartTests {
 			.isEqualTo("sum by (namespace, job, channel) (increase(pglockwatch_alert_events_total{outcome=\"rejected\"}[15m])) > 0");
 		assertThat((String) map(rules.get("PgLockwatchAlertRejected"), "annotations").get("description"))
 			.contains("routing key", "32-character", "/actuator/health", "state=failed", "docs/runbook.md");
+		// free over total of the store's volume, not over the store's own size: other files fill it too
+		assertThat(rules.get("PgLockwatchStoreVolumeFilling")).containsEntry("for", "15m")
+			.containsEntry("expr", "pglockwatch_store_volume_free_bytes / pglockwatch_store_volume_total_bytes < 0.1");
+		assertThat((String) map(rules.get("PgLockwatchStoreVolumeFilling"), "annotations").get("description"))
+			.contains("max-count", "max-age", "store.h2.persistence.size", "store.type=postgresql", "docs/runbook.md");
 		assertThat(rules.get("PgLockwatchDown").get("expr")).isEqualTo(
 				"sum by (namespace, job) (up{job=\"pglockwatch-prod\", namespace=\"" + HelmChart.NAMESPACE + "\"}) == 0");
 		assertThat(rules.get("PgLockwatchAbsent").get("expr")).isEqualTo(
