@@ -119,19 +119,23 @@ class SecurityHardeningIntegrationTests {
 	}
 
 	@Test
-	void healthDetailsAndTheAlertsComponentAreForLoggedInUsersOnly() throws Exception {
+	void healthDetailsAndTheAlertsAndStoreComponentsAreForLoggedInUsersOnly() throws Exception {
 		HttpResponse<String> anonymous = get("/actuator/health", null);
 		assertThat(anonymous.statusCode()).isEqualTo(200);
-		assertThat(anonymous.body()).contains("\"status\":\"UP\"").doesNotContain("components", "alerts");
+		assertThat(anonymous.body()).contains("\"status\":\"UP\"").doesNotContain("components", "alerts", "store");
 		HttpResponse<String> viewer = get("/actuator/health", "viewer");
 		assertThat(viewer.statusCode()).isEqualTo(200);
 		JsonNode alerts = JsonMapper.builder().build().readTree(viewer.body()).path("components").path("alerts");
 		assertThat(alerts.path("status").stringValue()).isEqualTo("UP");
 		assertThat(alerts.path("details").path("pagerduty").path("rejecting").booleanValue()).isFalse();
 		assertThat(alerts.path("details").path("webhook").has("pending")).isTrue();
-		// the probes stay the bare states: nothing about alerts can fail them
-		assertThat(get("/actuator/health/liveness", "viewer").body()).doesNotContain("alerts");
-		assertThat(get("/actuator/health/readiness", "viewer").body()).doesNotContain("alerts");
+		// the store component: its kind, and no figures for an in-memory store
+		JsonNode store = JsonMapper.builder().build().readTree(viewer.body()).path("components").path("store");
+		assertThat(store.path("details").path("type").stringValue()).isEqualTo("h2-memory");
+		assertThat(store.path("details").has("sizeBytes")).isFalse();
+		// the probes stay the bare states: nothing about alerts or the store's disk can fail them
+		assertThat(get("/actuator/health/liveness", "viewer").body()).doesNotContain("alerts", "store");
+		assertThat(get("/actuator/health/readiness", "viewer").body()).doesNotContain("alerts", "store");
 	}
 
 	@Test
