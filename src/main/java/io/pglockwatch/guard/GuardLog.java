@@ -2,7 +2,6 @@ package io.pglockwatch.guard;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.List;
 
 import io.pglockwatch.incident.StoreTime;

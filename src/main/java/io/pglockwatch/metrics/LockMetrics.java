@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.pglockwatch.graph.DdlQueue;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.poll.PollFailure;

@@ -12,6 +12,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -27,8 +28,11 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
 	private final List<SecurityProperties.ApiToken> tokens;
 
-	BearerTokenFilter(List<SecurityProperties.ApiToken> tokens) {
+	private final ProblemResponses problems;
+
+	BearerTokenFilter(List<SecurityProperties.ApiToken> tokens, ProblemResponses problems) {
 		this.tokens = tokens;
+		this.problems = problems;
 	}
 
 	@Override
@@ -52,10 +56,8 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 			}
 		}
 		if (match == null) {
-			response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
-			response.setContentType("application/problem+json");
-			response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,"
-					+ "\"detail\":\"the bearer token matches none of pglockwatch.security.api-tokens\"}");
+			this.problems.write(request, response, HttpStatus.UNAUTHORIZED,
+					"the bearer token matches none of pglockwatch.security.api-tokens");
 			return;
 		}
 		List<SimpleGrantedAuthority> authorities = (match.role() == SecurityProperties.Role.OPERATOR)

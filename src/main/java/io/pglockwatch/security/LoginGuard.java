@@ -10,6 +10,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -25,9 +26,12 @@ final class LoginGuard extends OncePerRequestFilter {
 
 	private final LoginFailureLog failures;
 
-	LoginGuard(LoginThrottle throttle, LoginFailureLog failures) {
+	private final ProblemResponses problems;
+
+	LoginGuard(LoginThrottle throttle, LoginFailureLog failures, ProblemResponses problems) {
 		this.throttle = throttle;
 		this.failures = failures;
+		this.problems = problems;
 	}
 
 	@Override
@@ -67,18 +71,14 @@ final class LoginGuard extends OncePerRequestFilter {
 		return null;
 	}
 
-	private static void refuse(HttpServletRequest request, HttpServletResponse response, Duration wait)
+	private void refuse(HttpServletRequest request, HttpServletResponse response, Duration wait)
 			throws IOException {
 		long seconds = seconds(wait);
 		response.setHeader("Retry-After", Long.toString(seconds));
 		String detail = "too many failed logins for this user or from this address; try again in " + seconds + " s";
 		if (request.getRequestURI().startsWith(request.getContextPath() + "/api/")
 				|| request.getHeader("Authorization") != null) {
-			response.setStatus(429);
-			response.setContentType("application/problem+json");
-			response.getWriter()
-				.write("{\"type\":\"about:blank\",\"title\":\"Too Many Requests\",\"status\":429,\"detail\":\""
-						+ detail + "\"}");
+			this.problems.write(request, response, HttpStatus.TOO_MANY_REQUESTS, detail);
 		}
 		else {
 			response.sendError(429, detail);

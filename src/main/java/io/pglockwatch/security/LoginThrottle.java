@@ -64,6 +64,11 @@ final class LoginThrottle {
 		}
 	}
 
+	/** Users and addresses with failures on record. */
+	int size() {
+		return this.failures.size();
+	}
+
 	private Duration remaining(String key, Instant now) {
 		Failures f = (key == null) ? null : this.failures.get(key);
 		if (f == null || f.count() < FREE_FAILURES) {

@@ -1,7 +1,6 @@
 package io.pglockwatch.security;
 
 import java.io.IOException;
-import java.net.URI;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -9,10 +8,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -25,10 +22,10 @@ final class RequestHygieneFilter extends OncePerRequestFilter {
 
 	private static final Logger logger = LoggerFactory.getLogger(RequestHygieneFilter.class);
 
-	private final JsonMapper json;
+	private final ProblemResponses problems;
 
-	RequestHygieneFilter(JsonMapper json) {
-		this.json = json;
+	RequestHygieneFilter(ProblemResponses problems) {
+		this.problems = problems;
 	}
 
 	@Override
@@ -59,11 +56,7 @@ final class RequestHygieneFilter extends OncePerRequestFilter {
 			throws IOException {
 		logger.info("{} {} from {}: {} ({})", request.getMethod(), request.getRequestURI(), request.getRemoteAddr(),
 				status.value(), detail);
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-		problem.setInstance(URI.create(request.getRequestURI()));
-		response.setStatus(status.value());
-		response.setContentType("application/problem+json");
-		this.json.writeValue(response.getOutputStream(), problem);
+		this.problems.write(request, response, status, detail);
 	}
 
 }

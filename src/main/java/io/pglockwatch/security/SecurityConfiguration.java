@@ -71,10 +71,15 @@ public class SecurityConfiguration {
 	}
 
 	@Bean
-	FilterRegistrationBean<RequestHygieneFilter> requestHygieneFilter(JsonMapper json) {
+	ProblemResponses problemResponses(JsonMapper json) {
+		return new ProblemResponses(json);
+	}
+
+	@Bean
+	FilterRegistrationBean<RequestHygieneFilter> requestHygieneFilter(ProblemResponses problems) {
 		// ahead of everything, security included: these requests never get far enough to fail loudly
 		FilterRegistrationBean<RequestHygieneFilter> registration = new FilterRegistrationBean<>(
-				new RequestHygieneFilter(json));
+				new RequestHygieneFilter(problems));
 		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
 		return registration;
 	}
@@ -92,7 +97,7 @@ public class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security, LoginThrottle throttle,
-			LoginFailureLog failures) throws Exception {
+			LoginFailureLog failures, ProblemResponses problems) throws Exception {
 		RequestMatcher api = (request) -> request.getRequestURI().startsWith(request.getContextPath() + "/api/");
 		http.authorizeHttpRequests((requests) -> {
 			requests.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus", "/login",
@@ -110,9 +115,9 @@ public class SecurityConfiguration {
 				requests.anyRequest().permitAll();
 			}
 		});
-		http.addFilterBefore(new BearerTokenFilter(security.apiTokens()),
+		http.addFilterBefore(new BearerTokenFilter(security.apiTokens(), problems),
 				BasicAuthenticationFilter.class);
-		http.addFilterBefore(new LoginGuard(throttle, failures), UsernamePasswordAuthenticationFilter.class);
+		http.addFilterBefore(new LoginGuard(throttle, failures, problems), UsernamePasswordAuthenticationFilter.class);
 		// CSRF guards the cookie session of the pages. A request that authenticates itself (Basic or bearer, as curl
 		// and pipelines do, e.g. an operator's POST /actuator/loggers/...) carries no cookie a foreign page could
 		// borrow, and browsers never cache Basic credentials here: the API answers 401 without a Basic challenge.

@@ -1,17 +1,13 @@
 package io.pglockwatch.alert;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -31,6 +27,7 @@ import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.testsupport.ShiftableClock;
 import org.flywaydb.core.Flyway;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -83,7 +80,7 @@ final class AlertHarness implements AutoCloseable {
 
 	final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
-	final ShiftableClock clock = new ShiftableClock();
+	final ShiftableClock clock = ShiftableClock.system();
 
 	final JsonMapper json = JsonMapper.builder().build();
 
@@ -241,32 +238,6 @@ final class AlertHarness implements AutoCloseable {
 					new AlertProperties.Webhook(this.webhookUrl), DASHBOARD_URL,
 					new AlertProperties.Delivery(REQUEST_TIMEOUT, INITIAL_BACKOFF, MAX_BACKOFF,
 							RATE_LIMITED_BACKOFF, this.maxEventsPerMinute));
-		}
-
-	}
-
-	/** The system clock, moved forward on demand: a rate window of a minute passes without a minute's wait. */
-	static final class ShiftableClock extends Clock {
-
-		private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
-
-		void shift(Duration by) {
-			this.offset.updateAndGet((current) -> current.plus(by));
-		}
-
-		@Override
-		public Instant instant() {
-			return Instant.now().plus(this.offset.get());
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			throw new UnsupportedOperationException();
 		}
 
 	}

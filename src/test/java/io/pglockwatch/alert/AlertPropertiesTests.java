@@ -43,7 +43,7 @@ class AlertPropertiesTests {
 		String expected = propertiesThenExpected[propertiesThenExpected.length - 1];
 		this.runner.withPropertyValues(properties).run((context) -> {
 			assertThat(context).hasFailed();
-			assertThat(messages(context.getStartupFailure())).contains(expected).doesNotContain(KEY);
+			assertThat(AllProperties.messages(context.getStartupFailure())).contains(expected).doesNotContain(KEY);
 		});
 	}
 
@@ -52,14 +52,6 @@ class AlertPropertiesTests {
 		return (context) -> context.getEnvironment()
 			.getPropertySources()
 			.addFirst(new MapPropertySource("secret", Map.of("pglockwatch.alerts.pagerduty.routing-key", key)));
-	}
-
-	private static String messages(Throwable failure) {
-		StringBuilder all = new StringBuilder();
-		for (Throwable t = failure; t != null; t = t.getCause()) {
-			all.append(t.getMessage()).append('\n');
-		}
-		return all.toString();
 	}
 
 	@Test
@@ -78,7 +70,7 @@ class AlertPropertiesTests {
 						"pglockwatch.alerts.dashboard-url=https://lockwatch.example.com")
 				.run((context) -> {
 					assertThat(context).hasFailed();
-					assertThat(messages(context.getStartupFailure()))
+					assertThat(AllProperties.messages(context.getStartupFailure()))
 						.contains("pglockwatch.alerts.pagerduty.routing-key: must be the Events API v2 integration key")
 						.contains("exactly 32 letters and digits")
 						.doesNotContain(key.strip())
@@ -95,7 +87,7 @@ class AlertPropertiesTests {
 			.withInitializer(routingKey(KEY + "\n"))
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				assertThat(messages(context.getStartupFailure())).contains("pglockwatch.alerts.pagerduty.routing-key")
+				assertThat(AllProperties.messages(context.getStartupFailure())).contains("pglockwatch.alerts.pagerduty.routing-key")
 					.doesNotContain(KEY);
 			});
 	}

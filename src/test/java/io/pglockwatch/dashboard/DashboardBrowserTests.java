@@ -128,6 +128,17 @@ class DashboardBrowserTests {
 		}
 	}
 
+	/** Tests share the browser: start logged out, then log in through the form as the operator. */
+	private void logInAsOperator() {
+		browser.get(url("/login"));
+		browser.manage().deleteAllCookies();
+		browser.get(url("/login"));
+		browser.findElement(By.name("username")).sendKeys("sre");
+		browser.findElement(By.name("password")).sendKeys(TestLogin.PASSWORD);
+		browser.findElement(By.cssSelector("form button[type=submit]")).click();
+		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+	}
+
 	private int status(String path) throws Exception {
 		return HttpClient.newHttpClient()
 			.send(HttpRequest.newBuilder(URI.create(url(path))).build(), HttpResponse.BodyHandlers.discarding())
@@ -196,13 +207,7 @@ class DashboardBrowserTests {
 
 	@Test
 	void anOperatorCancelsTheWaitingDdlWithOneConfirmedClick() throws Exception {
-		browser.get(url("/login"));
-		browser.manage().deleteAllCookies();
-		browser.get(url("/login"));
-		browser.findElement(By.name("username")).sendKeys("sre");
-		browser.findElement(By.name("password")).sendKeys(TestLogin.PASSWORD);
-		browser.findElement(By.cssSelector("form button[type=submit]")).click();
-		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+		logInAsOperator();
 		try (Connection c = server.connect(PostgresServer.DEFAULT_DATABASE, "ui-setup"); Statement s = c.createStatement()) {
 			s.execute("DROP TABLE IF EXISTS ui_cancel; CREATE TABLE ui_cancel (id int PRIMARY KEY)");
 		}
@@ -236,13 +241,7 @@ class DashboardBrowserTests {
 	 */
 	@Test
 	void hostileTableNamesRunNoScript() throws Exception {
-		browser.get(url("/login"));
-		browser.manage().deleteAllCookies();
-		browser.get(url("/login"));
-		browser.findElement(By.name("username")).sendKeys("sre");
-		browser.findElement(By.name("password")).sendKeys(TestLogin.PASSWORD);
-		browser.findElement(By.cssSelector("form button[type=submit]")).click();
-		waitUpTo(10).until((d) -> text().contains("Wait graph of lab"));
+		logInAsOperator();
 		String[] names = { "xss1'+alert(document.domain)+'", "xss2\");alert(document.domain);//",
 				"xss3</script><script>alert(document.domain)</script>", "xss4<img src=x onerror=alert(document.domain)>" };
 		for (String name : names) {

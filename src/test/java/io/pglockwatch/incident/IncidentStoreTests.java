@@ -1,10 +1,8 @@
 package io.pglockwatch.incident;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +21,7 @@ import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.testsupport.ShiftableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
@@ -70,7 +69,7 @@ class IncidentStoreTests {
 		this.jdbc = JdbcClient.create(this.database.newDataSource(DATABASE));
 		this.jdbc.sql("DELETE FROM incident_timeline").update();
 		this.jdbc.sql("DELETE FROM incident").update();
-		this.store = new IncidentStore(this.jdbc, new SteppedClock(this.now));
+		this.store = new IncidentStore(this.jdbc, ShiftableClock.of(this.now::get));
 	}
 
 	@Test
@@ -506,32 +505,6 @@ class IncidentStoreTests {
 				.append("\",\"blockedBy\":[").append(pid - 1).append("]}");
 		}
 		return json.append("]}").toString();
-	}
-
-	/** Tells the store the time the test has set. */
-	private static final class SteppedClock extends Clock {
-
-		private final AtomicReference<Instant> now;
-
-		SteppedClock(AtomicReference<Instant> now) {
-			this.now = now;
-		}
-
-		@Override
-		public ZoneOffset getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			throw new UnsupportedOperationException();
-		}
-
-		@Override
-		public Instant instant() {
-			return this.now.get();
-		}
-
 	}
 
 }

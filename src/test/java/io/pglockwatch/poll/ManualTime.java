@@ -3,8 +3,8 @@ package io.pglockwatch.poll;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
+
+import io.pglockwatch.testsupport.ShiftableClock;
 
 /**
  * A monotonic clock (what {@code System.nanoTime()} gives the poller) and a wall clock that move together,
@@ -46,24 +46,7 @@ final class ManualTime {
 	}
 
 	Clock clock() {
-		return new Clock() {
-
-			@Override
-			public ZoneId getZone() {
-				return ZoneOffset.UTC;
-			}
-
-			@Override
-			public Clock withZone(ZoneId zone) {
-				throw new UnsupportedOperationException();
-			}
-
-			@Override
-			public Instant instant() {
-				return START.plus(elapsed());
-			}
-
-		};
+		return ShiftableClock.of(() -> START.plus(elapsed()));
 	}
 
 }

@@ -37,16 +37,8 @@ class PropertiesBindingTests {
 	private void assertFailure(String expected, String... properties) {
 		this.runner.withPropertyValues(properties).run((context) -> {
 			assertThat(context).hasFailed();
-			assertThat(messages(context.getStartupFailure())).contains(expected);
+			assertThat(AllProperties.messages(context.getStartupFailure())).contains(expected);
 		});
-	}
-
-	private static String messages(Throwable failure) {
-		StringBuilder all = new StringBuilder();
-		for (Throwable t = failure; t != null; t = t.getCause()) {
-			all.append(t.getMessage()).append('\n');
-		}
-		return all.toString();
 	}
 
 	@Test
@@ -163,7 +155,7 @@ class PropertiesBindingTests {
 					"pglockwatch.gaurd.mode=enforce")
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				String message = messages(context.getStartupFailure());
+				String message = AllProperties.messages(context.getStartupFailure());
 				assertThat(message).contains("pglockwatch.targets[0].url: port 'notaport' must be a number from 1 to 65535",
 						"pglockwatch.targets[1].url: parameter 'sslmode' must be one of disable, allow, prefer, require, verify-ca, verify-full",
 						"pglockwatch.targets[2].url: parameter 'colour' is not a parameter of the PostgreSQL driver",

@@ -3,7 +3,6 @@ package io.pglockwatch.security;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.pglockwatch.testsupport.ShiftableClock;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.security.crypto.password.PasswordEncoder;
@@ -80,31 +80,13 @@ class PasswordVerifierTests {
 	@Test
 	void aMatchIsRememberedForAMinuteOnly() {
 		SlowEncoder bcrypt = new SlowEncoder();
-		Instant[] now = { START };
-		Clock clock = new Clock() {
-
-			@Override
-			public ZoneId getZone() {
-				return ZoneOffset.UTC;
-			}
-
-			@Override
-			public Clock withZone(ZoneId zone) {
-				return this;
-			}
-
-			@Override
-			public Instant instant() {
-				return now[0];
-			}
-
-		};
+		ShiftableClock clock = ShiftableClock.at(START);
 		PasswordVerifier verifier = new PasswordVerifier(bcrypt, clock);
 		assertThat(verifier.matches("secret", "stored:secret")).isTrue();
-		now[0] = START.plus(PasswordVerifier.REMEMBER).minusSeconds(1);
+		clock.shift(PasswordVerifier.REMEMBER.minusSeconds(1));
 		assertThat(verifier.matches("secret", "stored:secret")).isTrue();
 		assertThat(bcrypt.checks.get()).isEqualTo(1);
-		now[0] = START.plus(PasswordVerifier.REMEMBER).plus(Duration.ofSeconds(1));
+		clock.shift(Duration.ofSeconds(2));
 		assertThat(verifier.matches("secret", "stored:secret")).isTrue();
 		assertThat(bcrypt.checks.get()).isEqualTo(2);
 		// a remembered match is for that stored hash only: a changed password hash checks again

@@ -7,15 +7,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pglockwatch.testsupport.ShiftableClock;
 import io.pglockwatch.testsupport.TestLogin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +56,7 @@ class SecurityHardeningIntegrationTests {
 	int port;
 
 	@Autowired
-	MovableClock clock;
+	ShiftableClock clock;
 
 	@Autowired
 	MeterRegistry registry;
@@ -68,7 +66,7 @@ class SecurityHardeningIntegrationTests {
 	@BeforeEach
 	void forgetEarlierFailures() {
 		// every test starts an hour after the last one, so no throttle carries over from another test
-		this.clock.advance(Duration.ofHours(1));
+		this.clock.shift(Duration.ofHours(1));
 	}
 
 	@Test
@@ -92,7 +90,7 @@ class SecurityHardeningIntegrationTests {
 			.doesNotContain(TestLogin.PASSWORD);
 
 		// once the delay has passed, the right password works and clears the count
-		this.clock.advance(Duration.ofMinutes(16));
+		this.clock.shift(Duration.ofMinutes(16));
 		assertThat(basic("/api/v1/targets", "viewer", TestLogin.PASSWORD).statusCode()).isEqualTo(200);
 		assertThat(basic("/api/v1/targets", "viewer", TestLogin.PASSWORD).statusCode()).isEqualTo(200);
 	}
@@ -247,39 +245,13 @@ class SecurityHardeningIntegrationTests {
 		return URI.create("http://localhost:" + this.port + path);
 	}
 
-	/** The service's clock, which a test moves forward to let throttles expire. */
-	static final class MovableClock extends Clock {
-
-		private volatile Duration offset = Duration.ZERO;
-
-		void advance(Duration by) {
-			this.offset = this.offset.plus(by);
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneId.of("UTC");
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			return this;
-		}
-
-		@Override
-		public Instant instant() {
-			return Instant.now().plus(this.offset);
-		}
-
-	}
-
 	@TestConfiguration
 	static class Clocks {
 
 		@Bean
 		@Primary
-		MovableClock movableClock() {
-			return new MovableClock();
+		ShiftableClock shiftableClock() {
+			return ShiftableClock.system();
 		}
 
 	}

@@ -1,18 +1,12 @@
 package io.pglockwatch.ship;
 
 import java.io.IOException;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Parameter;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -31,8 +25,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
-
-import org.springframework.boot.context.properties.bind.DefaultValue;
 
 import static io.pglockwatch.ship.HelmChart.at;
 import static io.pglockwatch.ship.HelmChart.list;
@@ -455,20 +447,6 @@ class HelmChartTests {
 		assertThat(env).containsKey(name);
 		Map<String, Object> ref = map(env.get(name), "valueFrom", "secretKeyRef");
 		return ref.get("name") + "/" + ref.get("key");
-	}
-
-	private static Constructor<?> canonicalConstructor(Class<?> record) {
-		Class<?>[] types = Arrays.stream(record.getRecordComponents()).map(RecordComponent::getType).toArray(Class<?>[]::new);
-		try {
-			return record.getDeclaredConstructor(types);
-		}
-		catch (NoSuchMethodException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	private static String kebab(String camel) {
-		return camel.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
 	}
 
 	interface LeafVisitor {

@@ -18,4 +18,13 @@ import org.springframework.context.annotation.Import;
 @Import(ConfigurationCheck.class)
 public class AllProperties {
 
+	/** Every message of a startup failure and its causes, one per line: what a person reads at startup. */
+	public static String messages(Throwable failure) {
+		StringBuilder all = new StringBuilder();
+		for (Throwable t = failure; t != null; t = t.getCause()) {
+			all.append(t.getMessage()).append('\n');
+		}
+		return all.toString();
+	}
+
 }
