@@ -3,7 +3,7 @@ package io.pglockwatch.alert;
 import java.time.Clock;
 
 import io.pglockwatch.guard.GuardAlertNote;
-import io.pglockwatch.incident.IncidentStore;
+import io.pglockwatch.incident.StoreWriter;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -19,9 +19,11 @@ class AlertConfiguration {
 
 	private static final String SENDER_SCHEDULER = "alertSenderScheduler";
 
+	private static final String DIRECT_SCHEDULER = "alertDirectScheduler";
+
 	@Bean
-	AlertOutbox alertOutbox(JdbcClient jdbc) {
-		return new AlertOutbox(jdbc);
+	AlertOutbox alertOutbox(JdbcClient jdbc, StoreWriter writes) {
+		return new AlertOutbox(jdbc, writes);
 	}
 
 	@Bean
@@ -44,18 +46,27 @@ class AlertConfiguration {
 		return senderScheduler(alerts);
 	}
 
-	@Bean
-	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock,
-			RestClient.Builder http, @Qualifier(SENDER_SCHEDULER) ThreadPoolTaskScheduler scheduler) {
-		return new AlertSender(outbox, alerts, json, clock, http, scheduler);
+	/** The sender's second thread, for events waiting in memory while the store fails; see {@link AlertSender}. */
+	@Bean(name = DIRECT_SCHEDULER, defaultCandidate = false)
+	ThreadPoolTaskScheduler alertDirectScheduler(AlertProperties alerts) {
+		ThreadPoolTaskScheduler scheduler = senderScheduler(alerts);
+		scheduler.setThreadNamePrefix("pglockwatch-alert-direct-");
+		return scheduler;
 	}
 
 	@Bean
-	AlertEnqueuer alertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertProperties alerts,
-			JsonMapper json, AlertSender sender, Clock clock, GuardAlertNote guardNote) {
+	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock,
+			RestClient.Builder http, @Qualifier(SENDER_SCHEDULER) ThreadPoolTaskScheduler scheduler,
+			@Qualifier(DIRECT_SCHEDULER) ThreadPoolTaskScheduler direct, StoreWriter writes) {
+		return new AlertSender(outbox, alerts, json, clock, http, scheduler, direct, writes);
+	}
+
+	@Bean
+	AlertEnqueuer alertEnqueuer(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, AlertSender sender,
+			Clock clock, GuardAlertNote guardNote) {
 		String dashboard = alerts.dashboardUrl();
-		return new AlertEnqueuer(outbox, incidents, new AlertPayloads(json, dashboard == null ? "" : dashboard),
-				alerts, sender, clock, guardNote::about);
+		return new AlertEnqueuer(outbox, new AlertPayloads(json, dashboard == null ? "" : dashboard), alerts, sender,
+				clock, guardNote::about);
 	}
 
 	/**

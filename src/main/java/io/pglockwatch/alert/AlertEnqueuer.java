@@ -6,21 +6,25 @@ import java.util.Map;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.incident.IncidentListener;
-import io.pglockwatch.incident.IncidentStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.dao.DataAccessException;
 
 /**
  * Turns incident events into outbox entries for every channel that is on. PagerDuty appends a second
  * trigger with the same dedup key to the open alert without raising its severity, so escalation is a
  * second alert keyed {@code <key>/critical}, resolved together with the first. Runs on the incident writer
- * thread, after the incident itself is stored.
+ * events thread, right after the incident's writes were queued: the outbox holds the events in memory until the
+ * store takes them, so a page never waits for the store.
  */
 final class AlertEnqueuer implements IncidentListener {
 
 	static final String CRITICAL_SUFFIX = "/critical";
 
-	private final AlertOutbox outbox;
+	private static final Logger logger = LoggerFactory.getLogger(AlertEnqueuer.class);
 
-	private final IncidentStore incidents;
+	private final AlertOutbox outbox;
 
 	private final AlertPayloads payloads;
 
@@ -40,10 +44,9 @@ final class AlertEnqueuer implements IncidentListener {
 
 	}
 
-	AlertEnqueuer(AlertOutbox outbox, IncidentStore incidents, AlertPayloads payloads,
-			AlertProperties alerts, AlertSender sender, Clock clock, GuardNote guard) {
+	AlertEnqueuer(AlertOutbox outbox, AlertPayloads payloads, AlertProperties alerts, AlertSender sender, Clock clock,
+			GuardNote guard) {
 		this.outbox = outbox;
-		this.incidents = incidents;
 		this.payloads = payloads;
 		this.alerts = alerts;
 		this.sender = sender;
@@ -52,15 +55,14 @@ final class AlertEnqueuer implements IncidentListener {
 	}
 
 	@Override
-	public void onIncidentEvent(IncidentEvent event) {
+	public void onIncidentEvent(IncidentEvent event, String peakGraph) {
 		if (event.type() == IncidentEvent.Type.UPDATED) {
 			return;
 		}
 		Incident incident = event.incident();
 		String key = incident.dedupKey();
-		String graph = (event.type() == IncidentEvent.Type.RESOLVED) ? null
-				: this.incidents.peakGraph(incident.id()).orElse(null);
-		Map<String, Object> guardNote = this.guard.about(incident);
+		String graph = (event.type() == IncidentEvent.Type.RESOLVED) ? null : peakGraph;
+		Map<String, Object> guardNote = guardNote(incident);
 		if (this.alerts.pagerduty().enabled()) {
 			switch (event.type()) {
 				case OPENED -> add(incident, AlertAction.TRIGGER, key,
@@ -87,6 +89,18 @@ final class AlertEnqueuer implements IncidentListener {
 			add(incident, action, key, this.payloads.webhook(action, incident, graph, guardNote));
 		}
 		this.sender.wake();
+	}
+
+	/** What the guard did is read from the store; while it cannot be read, the alert goes out without it. */
+	private Map<String, Object> guardNote(Incident incident) {
+		try {
+			return this.guard.about(incident);
+		}
+		catch (DataAccessException ex) {
+			logger.warn("Alert for incident {} goes out without the guard's actions: the store cannot be read ({})",
+					incident.id(), ex.getClass().getSimpleName());
+			return Map.of("actions", "unknown: the incident store cannot be read");
+		}
 	}
 
 	private void add(Incident incident, AlertAction action, String key, Object body) {

@@ -2,21 +2,44 @@ package io.pglockwatch.alert;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import io.pglockwatch.alert.OutboxEntry.State;
 import io.pglockwatch.incident.StoreTime;
+import io.pglockwatch.incident.StoreWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import org.springframework.dao.DataAccessException;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * The alert outbox, in the incident store: an event is stored before any attempt to send it, so a crash or
- * restart loses nothing, and the sender works through it in order per incident and channel.
+ * The alert outbox, in the incident store, and the events that wait in memory to be stored in it. An event is added
+ * in memory and its insert queued on the {@link StoreWriter}, so adding never waits for the store; while the store
+ * takes writes, an event is stored before any attempt to send it, so a crash or restart loses nothing, and the
+ * sender works through the store in order per incident and channel. While the store refuses writes, the sender
+ * sends the events waiting in memory instead ({@link #nextHeld}), and each is stored later with what became of it, so
+ * an event a channel accepted is never sent again. Events in memory are bounded ({@link #MAX_HELD}): past that the
+ * oldest one already sent is forgotten, else the oldest, and each loss is counted ({@link #heldDropped()}).
+ *
+ * <p>Events in memory have negative ids, events in the store positive ones; {@code mark*} take either.
  */
 public final class AlertOutbox {
+
+	/** How many events may wait in memory for the store. */
+	static final int MAX_HELD = 1_000;
+
+	private static final Logger logger = LoggerFactory.getLogger(AlertOutbox.class);
 
 	private static final String COLUMNS = """
 			id, incident_id, channel, action, dedup_key, payload, state, attempts, created_at, next_attempt_at,
@@ -25,24 +48,219 @@ public final class AlertOutbox {
 
 	private final JdbcClient jdbc;
 
-	public AlertOutbox(JdbcClient jdbc) {
+	private final StoreWriter writes;
+
+	// in creation order; guarded by itself
+	private final List<Held> held = new ArrayList<>();
+
+	private final AtomicLong heldIds = new AtomicLong();
+
+	private final AtomicLong heldDropped = new AtomicLong();
+
+	// "incident|channel" of the events pending in the store, as of the sender's latest read
+	private volatile Set<String> pendingInStore = Set.of();
+
+	public AlertOutbox(JdbcClient jdbc, StoreWriter writes) {
 		this.jdbc = jdbc;
+		this.writes = writes;
 	}
 
+	/** Adds an event to send: in memory at once, in the store as soon as it takes the write. */
 	public void add(String incidentId, AlertAction action, String dedupKey, String payload, Instant now) {
+		Held event = new Held(-this.heldIds.incrementAndGet(), incidentId, action, dedupKey, payload, now);
+		synchronized (this.held) {
+			if (this.held.size() >= MAX_HELD) {
+				dropOne();
+			}
+			this.held.add(event);
+		}
+		storeLater("alert " + action.label() + " of incident " + incidentId);
+	}
+
+	private void storeLater(String what) {
+		this.writes.submit(what, null, false, this::storeHeld);
+	}
+
+	// under the lock of held
+	private void dropOne() {
+		Held victim = null;
+		for (Held event : this.held) {
+			if (event.phase == Phase.WAITING && (victim == null || event.state != State.PENDING)) {
+				victim = event;
+				if (event.state != State.PENDING) {
+					break; // an event already sent or refused loses only its record
+				}
+			}
+		}
+		if (victim == null) {
+			return;
+		}
+		this.held.remove(victim);
+		this.heldDropped.incrementAndGet();
+		logger.error("{} alert events wait in memory for the store, the limit: forgot {} {} of incident {} ({})",
+				MAX_HELD, victim.channel.label(), victim.action.label(), victim.incidentId,
+				(victim.state == State.PENDING) ? "never sent" : "already " + victim.state.label());
+	}
+
+	/**
+	 * Stores the events waiting in memory, each with what became of it, in order; on the store writer's thread. An
+	 * event being sent right now, and the later ones of its incident and channel, wait for the next call (queued when
+	 * the send is marked). An event whose incident is not stored yet waits for the call queued after that incident's.
+	 * @throws DataAccessException when the store refuses the writes: the events stay in memory
+	 */
+	void storeHeld() {
+		List<Held> batch = new ArrayList<>();
+		synchronized (this.held) {
+			Set<String> blocked = new HashSet<>();
+			for (Held event : this.held) {
+				if (event.phase == Phase.SENDING || blocked.contains(event.stream())) {
+					blocked.add(event.stream());
+				}
+				else if (event.phase == Phase.WAITING) {
+					event.phase = Phase.STORING;
+					batch.add(event);
+				}
+			}
+		}
+		Set<String> skipped = new HashSet<>();
+		for (int i = 0; i < batch.size(); i++) {
+			Held event = batch.get(i);
+			if (skipped.contains(event.stream())) {
+				settle(event, false);
+				continue;
+			}
+			try {
+				insert(event);
+				settle(event, true);
+			}
+			catch (DataIntegrityViolationException ex) {
+				// its incident is not in the store yet: the call queued after the incident's stores it
+				skipped.add(event.stream());
+				settle(event, false);
+			}
+			catch (RuntimeException ex) {
+				for (int j = i; j < batch.size(); j++) {
+					settle(batch.get(j), false);
+				}
+				throw ex;
+			}
+		}
+	}
+
+	private void settle(Held event, boolean stored) {
+		synchronized (this.held) {
+			if (stored) {
+				this.held.remove(event);
+			}
+			else {
+				event.phase = Phase.WAITING;
+			}
+		}
+	}
+
+	private void insert(Held event) {
 		this.jdbc.sql("""
 				INSERT INTO alert_outbox (incident_id, channel, action, dedup_key, payload, state, attempts, created_at,
-				    next_attempt_at)
-				VALUES (:incident, :channel, :action, :key, :payload, :pending, 0, :now, :now)
+				    next_attempt_at, sent_at, last_status, last_error)
+				VALUES (:incident, :channel, :action, :key, :payload, :state, :attempts, :created, :next, :sent,
+				    :status, :error)
 				""")
-			.param("incident", incidentId)
-			.param("channel", action.channel().label())
-			.param("action", action.label())
-			.param("pending", State.PENDING.label())
-			.param("key", dedupKey)
-			.param("payload", payload)
-			.param("now", StoreTime.bind(now))
+			.param("incident", event.incidentId)
+			.param("channel", event.channel.label())
+			.param("action", event.action.label())
+			.param("key", event.dedupKey)
+			.param("payload", event.payload)
+			.param("state", event.state.label())
+			.param("attempts", event.attempts)
+			.param("created", StoreTime.bind(event.createdAt))
+			.param("next", StoreTime.bind(event.nextAttemptAt))
+			.param("sent", (event.sentAt != null) ? StoreTime.bind(event.sentAt) : null, Types.TIMESTAMP_WITH_TIMEZONE)
+			.param("status", event.lastStatus, Types.INTEGER)
+			.param("error", event.lastError, Types.VARCHAR)
 			.update();
+	}
+
+	/**
+	 * The next event of a channel to send from memory, marked as being sent, or null: the oldest pending one created
+	 * before {@code createdBefore} and due at {@code now} that is the oldest unfinished event of its incident and
+	 * channel, in memory and (as of the sender's latest read) in the store. The caller must mark it.
+	 */
+	OutboxEntry nextHeld(AlertChannel channel, Instant now, Instant createdBefore) {
+		synchronized (this.held) {
+			Set<String> blocked = new HashSet<>(this.pendingInStore);
+			for (Held event : this.held) {
+				if (event.channel != channel || event.state != State.PENDING) {
+					continue;
+				}
+				if (blocked.add(event.stream()) && event.phase == Phase.WAITING && !event.nextAttemptAt.isAfter(now)
+						&& event.createdAt.isBefore(createdBefore)) {
+					event.phase = Phase.SENDING;
+					return event.entry();
+				}
+			}
+			return null;
+		}
+	}
+
+	/** Remembers which incidents have events pending in the store, per channel, as the sender last read them. */
+	void pendingInStore(Set<String> incidentChannels) {
+		this.pendingInStore = Set.copyOf(incidentChannels);
+	}
+
+	/** "incident|channel" of every event pending in the store. */
+	Set<String> readPendingInStore() {
+		Set<String> pending = new HashSet<>();
+		this.jdbc.sql("SELECT DISTINCT incident_id, channel FROM alert_outbox WHERE state = :pending")
+			.param("pending", State.PENDING.label())
+			.query((rs) -> {
+				pending.add(rs.getString("incident_id") + "|" + rs.getString("channel"));
+			});
+		return pending;
+	}
+
+	/** Events waiting in memory for the store. */
+	int heldCount() {
+		synchronized (this.held) {
+			return this.held.size();
+		}
+	}
+
+	/** Per channel: events in memory not yet accepted, and since when the oldest has waited. */
+	Map<AlertChannel, Backlog> heldBacklog() {
+		Map<AlertChannel, Backlog> result = new EnumMap<>(AlertChannel.class);
+		synchronized (this.held) {
+			for (Held event : this.held) {
+				if (event.state == State.PENDING) {
+					result.merge(event.channel, new Backlog(1, event.createdAt), (a, b) -> new Backlog(
+							a.pending() + b.pending(), a.oldest().isBefore(b.oldest()) ? a.oldest() : b.oldest()));
+				}
+			}
+		}
+		return result;
+	}
+
+	/** Events forgotten since start because {@link #MAX_HELD} waited in memory. */
+	long heldDropped() {
+		return this.heldDropped.get();
+	}
+
+	/** For an event in memory: changes it, lets it be stored and queues that; false for an event in the store. */
+	private boolean markHeld(long id, Consumer<Held> change) {
+		if (id >= 0) {
+			return false;
+		}
+		synchronized (this.held) {
+			for (Held event : this.held) {
+				if (event.id == id) {
+					change.accept(event);
+					event.attempts++;
+					event.phase = Phase.WAITING;
+					break;
+				}
+			}
+		}
+		storeLater("outcome of alert event " + id);
+		return true;
 	}
 
 	/**
@@ -68,6 +286,14 @@ public final class AlertOutbox {
 	}
 
 	public void markSent(long id, int status, Instant now) {
+		if (markHeld(id, (event) -> {
+			event.state = State.SENT;
+			event.sentAt = now;
+			event.lastStatus = status;
+			event.lastError = null;
+		})) {
+			return;
+		}
 		this.jdbc.sql("""
 				UPDATE alert_outbox SET state = :sent, attempts = attempts + 1, sent_at = :now, last_status = :status,
 				    last_error = NULL
@@ -81,6 +307,13 @@ public final class AlertOutbox {
 	}
 
 	public void markRetry(long id, Integer status, String error, Instant nextAttempt) {
+		if (markHeld(id, (event) -> {
+			event.nextAttemptAt = nextAttempt;
+			event.lastStatus = status;
+			event.lastError = truncate(error);
+		})) {
+			return;
+		}
 		this.jdbc.sql("""
 				UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = :next, last_status = :status,
 				    last_error = :error
@@ -94,6 +327,13 @@ public final class AlertOutbox {
 	}
 
 	public void markFailed(long id, Integer status, String error) {
+		if (markHeld(id, (event) -> {
+			event.state = State.FAILED;
+			event.lastStatus = status;
+			event.lastError = truncate(error);
+		})) {
+			return;
+		}
 		this.jdbc.sql("""
 				UPDATE alert_outbox SET state = :failed, attempts = attempts + 1, last_status = :status,
 				    last_error = :error
@@ -195,6 +435,67 @@ public final class AlertOutbox {
 
 		/** A channel with no events at all. */
 		public static final Tally NONE = new Tally(0, 0, 0, 0, null);
+
+	}
+
+	/** An event added but not yet stored; mutable, guarded by the lock of {@code held}. */
+	private static final class Held {
+
+		final long id;
+
+		final String incidentId;
+
+		final AlertChannel channel;
+
+		final AlertAction action;
+
+		final String dedupKey;
+
+		final String payload;
+
+		final Instant createdAt;
+
+		State state = State.PENDING;
+
+		Phase phase = Phase.WAITING;
+
+		int attempts;
+
+		Instant nextAttemptAt;
+
+		Instant sentAt;
+
+		Integer lastStatus;
+
+		String lastError;
+
+		Held(long id, String incidentId, AlertAction action, String dedupKey, String payload, Instant now) {
+			this.id = id;
+			this.incidentId = incidentId;
+			this.channel = action.channel();
+			this.action = action;
+			this.dedupKey = dedupKey;
+			this.payload = payload;
+			this.createdAt = now;
+			this.nextAttemptAt = now;
+		}
+
+		String stream() {
+			return this.incidentId + "|" + this.channel.label();
+		}
+
+		OutboxEntry entry() {
+			return new OutboxEntry(this.id, this.incidentId, this.channel, this.action, this.dedupKey, this.payload,
+					this.state, this.attempts, this.createdAt, this.nextAttemptAt, this.sentAt, this.lastStatus,
+					this.lastError);
+		}
+
+	}
+
+	/** Where an event in memory is: waiting, being sent (not to be stored meanwhile), being stored (not to be sent). */
+	private enum Phase {
+
+		WAITING, SENDING, STORING
 
 	}
 

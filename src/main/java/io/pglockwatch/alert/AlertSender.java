@@ -15,10 +15,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pglockwatch.alert.PagerDutyEvent.Routed;
+import io.pglockwatch.incident.StoreWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -30,6 +32,7 @@ import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
 import org.springframework.boot.http.client.HttpClientSettings;
 import org.springframework.boot.http.client.HttpRedirects;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.MediaType;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.util.backoff.BackOffExecution;
@@ -43,6 +46,11 @@ import org.springframework.web.client.RestClient;
  * jitter; any other status (400: the event is invalid) is logged with the response body, counted and not retried.
  * Each channel sends at most {@code max-events-per-minute}. The PagerDuty routing key is added to the body only
  * here and is masked in every log line and stored error.
+ *
+ * <p>A second thread sends the events that wait in memory because the store does not take them ({@link
+ * AlertOutbox#nextHeld}): at once while store writes fail, else once an event has waited {@link #HELD_GRACE} (a
+ * store that hangs rather than fails). It never reads the store, so a page never waits for it. An event accepted
+ * while its acceptance cannot be stored is remembered and marked when the store is back, never sent again.
  */
 final class AlertSender implements SmartLifecycle, MeterBinder {
 
@@ -51,6 +59,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private static final int BATCH = 50;
 
 	private static final Duration TICK = Duration.ofMillis(200);
+
+	/** How long an event may wait in memory for the store before it is sent from there. */
+	static final Duration HELD_GRACE = Duration.ofSeconds(1);
 
 	private static final int MAX_BODY_READ = 65536;
 
@@ -74,6 +85,15 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final TaskScheduler scheduler;
 
+	private final TaskScheduler direct;
+
+	private final StoreWriter writes;
+
+	// stored events a channel accepted whose acceptance the store did not take: marked, and never sent, again
+	private final Map<Long, Accepted> unrecorded = new ConcurrentHashMap<>();
+
+	private volatile boolean storeUnreadable;
+
 	private final ExponentialBackOff backOff;
 
 	private final Map<AlertChannel, Deque<Instant>> recentSends = new EnumMap<>(AlertChannel.class);
@@ -89,19 +109,24 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private ScheduledFuture<?> ticks;
 
+	private ScheduledFuture<?> directTicks;
+
 	private volatile boolean running;
 
 	/**
 	 * @param http Boot's builder, so delivery requests are observed as {@code http.client.requests}
-	 * @param scheduler runs every pass; must have one thread, since the rate windows are not shared between threads
+	 * @param scheduler runs every pass over the store; one thread, so passes never overlap
+	 * @param direct runs every pass over the events in memory; one thread, never the same as {@code scheduler}
 	 */
 	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock, RestClient.Builder http,
-			TaskScheduler scheduler) {
+			TaskScheduler scheduler, TaskScheduler direct, StoreWriter writes) {
 		this.outbox = outbox;
 		this.alerts = alerts;
 		this.json = json;
 		this.clock = clock;
 		this.scheduler = scheduler;
+		this.direct = direct;
+		this.writes = writes;
 		Duration timeout = alerts.delivery().requestTimeout();
 		// a receiver that redirects a POST gets no second request, as with the JDK client's own default
 		HttpClientSettings settings = HttpClientSettings.defaults()
@@ -129,6 +154,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	void wake() {
 		if (this.running) {
 			this.scheduler.schedule(this::drainQuietly, this.scheduler.getClock().instant());
+			this.direct.schedule(this::sendHeldQuietly, this.direct.getClock().instant());
 		}
 	}
 
@@ -138,46 +164,100 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		}
 		try {
 			drain();
+			if (this.storeUnreadable) {
+				this.storeUnreadable = false;
+				logger.info("Alert outbox readable again");
+			}
+		}
+		catch (DataAccessException ex) {
+			// the store may be down: its events stay in it, the next tick tries again, and new events are sent from
+			// memory meanwhile; said once, not every tick
+			if (!this.storeUnreadable) {
+				this.storeUnreadable = true;
+				logger.warn("Alert outbox not readable ({}); new alert events are sent from memory until it is",
+						mask(ex.getMostSpecificCause().getMessage()));
+			}
 		}
 		catch (RuntimeException ex) {
-			// the store may be down: the events stay in it and the next tick tries again
-			logger.warn("Alert outbox not readable: {}", mask(ex.getMessage()));
+			logger.error("Alert outbox pass failed", ex);
 		}
 	}
 
 	private void drain() {
+		this.unrecorded.forEach((id, accepted) -> {
+			this.outbox.markSent(id, accepted.status(), accepted.at());
+			this.unrecorded.remove(id);
+		});
+		this.outbox.pendingInStore(this.outbox.readPendingInStore());
 		// per channel, so a channel that is off, paused or over its rate never holds up another
 		for (AlertChannel channel : AlertChannel.values()) {
 			if (!enabled(channel) || paused(channel)) {
 				continue;
 			}
 			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH)) {
+				if (this.unrecorded.containsKey(entry.id())) {
+					continue;
+				}
 				if (!this.running || !withinRate(channel) || paused(channel)) {
 					break;
 				}
 				send(entry);
 			}
 		}
+		Map<AlertChannel, AlertOutbox.Backlog> stored = this.outbox.backlog();
 		this.backlog.clear();
-		this.backlog.putAll(this.outbox.backlog());
+		this.backlog.putAll(stored);
+	}
+
+	/** A pass over the events in memory that the store has not taken; reads nothing from the store. */
+	private void sendHeldQuietly() {
+		if (!this.running) {
+			return;
+		}
+		try {
+			Instant now = this.clock.instant();
+			Instant createdBefore = (this.writes.failure() != null) ? now.plusNanos(1) : now.minus(HELD_GRACE);
+			for (AlertChannel channel : AlertChannel.values()) {
+				while (this.running && enabled(channel) && !paused(channel) && hasRate(channel)) {
+					OutboxEntry entry = this.outbox.nextHeld(channel, now, createdBefore);
+					if (entry == null) {
+						break;
+					}
+					withinRate(channel);
+					send(entry);
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.error("Pass over alert events in memory failed", ex);
+		}
 	}
 
 	private boolean paused(AlertChannel channel) {
 		return this.clock.instant().isBefore(this.pausedUntil.getOrDefault(channel, Instant.MIN));
 	}
 
-	/** A sliding minute per channel; counts the send it allows. */
+	/** A sliding minute per channel, shared by both threads; counts the send it allows. */
 	private boolean withinRate(AlertChannel channel) {
-		Deque<Instant> sends = this.recentSends.get(channel);
-		Instant now = this.clock.instant();
-		while (!sends.isEmpty() && sends.peekFirst().isBefore(now.minusSeconds(60))) {
-			sends.pollFirst();
+		synchronized (this.recentSends) {
+			if (!hasRate(channel)) {
+				return false;
+			}
+			this.recentSends.get(channel).addLast(this.clock.instant());
+			return true;
 		}
-		if (sends.size() >= this.alerts.delivery().maxEventsPerMinute()) {
-			return false;
+	}
+
+	/** Whether the channel's sliding minute has room for one more send. */
+	private boolean hasRate(AlertChannel channel) {
+		synchronized (this.recentSends) {
+			Deque<Instant> sends = this.recentSends.get(channel);
+			Instant now = this.clock.instant();
+			while (!sends.isEmpty() && sends.peekFirst().isBefore(now.minusSeconds(60))) {
+				sends.pollFirst();
+			}
+			return sends.size() < this.alerts.delivery().maxEventsPerMinute();
 		}
-		sends.addLast(now);
-		return true;
 	}
 
 	private void send(OutboxEntry entry) {
@@ -208,7 +288,15 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		}
 		int status = response.status();
 		if (status >= 200 && status < 300) {
-			this.outbox.markSent(entry.id(), status, this.clock.instant());
+			Instant now = this.clock.instant();
+			try {
+				this.outbox.markSent(entry.id(), status, now);
+			}
+			catch (DataAccessException ex) {
+				// accepted, but the store went away since the event was read: mark it once it is back, and until
+				// then never send it again
+				this.unrecorded.put(entry.id(), new Accepted(status, now));
+			}
 			count(entry, Outcome.SENT);
 			logger.info("Alert {} {} for incident {} accepted by {} ({})", entry.action().label(), entry.dedupKey(),
 					entry.incidentId(), entry.channel().label(), status);
@@ -317,6 +405,10 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	@Override
 	public void bindTo(MeterRegistry registry) {
 		this.registry = registry;
+		FunctionCounter.builder("pglockwatch.alert.outbox.dropped", this.outbox, AlertOutbox::heldDropped)
+			.description("Alert events forgotten because the limit of events waiting in memory for the store was "
+					+ "reached")
+			.register(registry);
 		for (AlertChannel channel : AlertChannel.values()) {
 			// backlog gauges for every channel: events of a channel turned off stay visible
 			if (enabled(channel)) {
@@ -327,14 +419,13 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 				}
 			}
 			Gauge.builder("pglockwatch.alert.outbox.pending", this.backlog,
-					(b) -> b.containsKey(channel) ? b.get(channel).pending() : 0)
+					(b) -> (b.containsKey(channel) ? b.get(channel).pending() : 0) + held(channel).pending())
 				.description("Alert events stored but not yet accepted by the channel")
 				.tag("channel", channel.label())
 				.register(registry);
 			Gauge.builder("pglockwatch.alert.outbox.oldest.age", this.backlog, (b) -> {
-				AlertOutbox.Backlog waiting = b.get(channel);
-				return (waiting == null || waiting.oldest() == null) ? 0
-						: Duration.between(waiting.oldest(), this.clock.instant()).toMillis() / 1000.0;
+				Instant oldest = oldest(b.get(channel), held(channel));
+				return (oldest == null) ? 0 : Duration.between(oldest, this.clock.instant()).toMillis() / 1000.0;
 			})
 				.description("Age of the oldest alert event not yet accepted by the channel; 0 when none is pending")
 				.tag("channel", channel.label())
@@ -348,6 +439,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		this.running = true;
 		// pending events of an earlier run go out first
 		this.ticks = this.scheduler.scheduleWithFixedDelay(this::drainQuietly, TICK);
+		this.directTicks = this.direct.scheduleWithFixedDelay(this::sendHeldQuietly, TICK);
 	}
 
 	/**
@@ -358,6 +450,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		this.running = false;
 		if (this.ticks != null) {
 			this.ticks.cancel(false);
+			this.directTicks.cancel(false);
 		}
 	}
 
@@ -393,6 +486,19 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	}
 
 	private record Response(int status, String body, Duration retryAfter) {
+	}
+
+	private record Accepted(int status, Instant at) {
+	}
+
+	private AlertOutbox.Backlog held(AlertChannel channel) {
+		return this.outbox.heldBacklog().getOrDefault(channel, new AlertOutbox.Backlog(0, null));
+	}
+
+	private static Instant oldest(AlertOutbox.Backlog stored, AlertOutbox.Backlog held) {
+		Instant a = (stored != null) ? stored.oldest() : null;
+		Instant b = held.oldest();
+		return (a == null) ? b : (b == null || a.isBefore(b)) ? a : b;
 	}
 
 }

@@ -7,6 +7,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -37,6 +38,14 @@ public class ApiErrors {
 		if (ex instanceof MethodArgumentTypeMismatchException mismatch) {
 			return badRequest("parameter '" + mismatch.getName() + "' must be " + accepted(mismatch.getRequiredType())
 					+ ", not '" + mismatch.getValue() + "'");
+		}
+		if (ex instanceof DataAccessException) {
+			// the store is down, full or locked: say so, without its SQL or its own words; the live API goes on
+			logger.warn("API request not answered: the incident store cannot be read ({})", ex.getClass().getSimpleName());
+			return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+				.body(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+						"the incident store cannot be read right now; /api/v1/targets and the live graphs still "
+								+ "answer, and the store health component says why"));
 		}
 		logger.error("API request failed", ex);
 		return ResponseEntity.internalServerError()

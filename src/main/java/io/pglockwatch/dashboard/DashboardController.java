@@ -13,10 +13,12 @@ import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
+import io.pglockwatch.incident.StoreWriter;
 import io.pglockwatch.poll.PollProperties;
 import io.pglockwatch.poll.TargetState;
 import io.pglockwatch.poll.TargetStatus;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -81,13 +83,30 @@ class DashboardController {
 		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected)));
 		model.addAttribute("picture", state.freshGraph() == null ? null
 				: GraphPicture.of(GraphView.of(state.freshGraph()), sessionsPath(selected)));
-		List<IncidentView> open = this.store.find(new IncidentQuery(IncidentState.OPEN, null, null, 20))
-			.stream()
-			.map(IncidentView::of)
-			.toList();
+		// the live part goes on while the store fails: what it cannot read is left out and the page says why
+		StoreWriter.Failure failure = this.incidents.storeFailure();
+		List<IncidentView> open = List.of();
+		List<AlertDelivery.Channel> rejecting = List.of();
+		String storeProblem = null;
+		try {
+			if (failure != null) {
+				storeProblem = "writes to it have failed since " + failure.since() + " (" + failure.error() + ")";
+			}
+			else {
+				open = this.store.find(new IncidentQuery(IncidentState.OPEN, null, null, 20))
+					.stream()
+					.map(IncidentView::of)
+					.toList();
+				// in the live part, so a refusal shows up on an open page within a poll interval
+				rejecting = this.alerts.rejecting();
+			}
+		}
+		catch (DataAccessException ex) {
+			storeProblem = "it cannot be read (" + ex.getClass().getSimpleName() + ")";
+		}
 		model.addAttribute("openIncidents", open);
-		// in the live part, so a refusal shows up on an open page within a poll interval
-		model.addAttribute("rejectingChannels", this.alerts.rejecting());
+		model.addAttribute("rejectingChannels", rejecting);
+		model.addAttribute("storeProblem", storeProblem);
 	}
 
 	/** One session of the live graph with its whole statement, as long as it still waits or blocks. */

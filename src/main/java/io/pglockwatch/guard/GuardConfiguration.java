@@ -1,6 +1,7 @@
 package io.pglockwatch.guard;
 
 import io.pglockwatch.incident.IncidentRecorder;
+import io.pglockwatch.incident.StoreWriter;
 import io.pglockwatch.poll.TargetConnections;
 import io.pglockwatch.poll.TargetMonitor;
 import io.pglockwatch.poll.TargetsProperties;
@@ -16,8 +17,8 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 class GuardConfiguration {
 
 	@Bean
-	GuardLog guardLog(JdbcClient jdbc) {
-		return new GuardLog(jdbc);
+	GuardLog guardLog(JdbcClient jdbc, StoreWriter writes) {
+		return new GuardLog(jdbc, writes);
 	}
 
 	@Bean

@@ -5,19 +5,34 @@ import java.sql.SQLException;
 import java.util.List;
 
 import io.pglockwatch.incident.StoreTime;
+import io.pglockwatch.incident.StoreWriter;
 
+import org.springframework.dao.DataAccessException;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** Guard decisions and operator actions, in the incident store. */
+/**
+ * Guard decisions and operator actions, in the incident store. Adding queues the write on the {@link StoreWriter}, so
+ * neither a poll (dry-runs and skips are recorded on the poll thread) nor a signal waits for the store.
+ */
 public final class GuardLog {
 
 	private final JdbcClient jdbc;
 
-	public GuardLog(JdbcClient jdbc) {
+	private final StoreWriter writes;
+
+	public GuardLog(JdbcClient jdbc, StoreWriter writes) {
 		this.jdbc = jdbc;
+		this.writes = writes;
 	}
 
+	/** Queues the record; it is in the store once the store writer has done it. */
 	public void add(GuardRecord r) {
+		this.writes.submit("guard " + r.action().label() + " of pid " + r.pid() + " on " + r.target(), null, false,
+				() -> insert(r));
+	}
+
+	private void insert(GuardRecord r) {
 		this.jdbc.sql("""
 				INSERT INTO guard_action (at, target, dedup_key, action, actor, pid, backend_start, application_name,
 				    user_name, outcome, reason)
@@ -38,7 +53,15 @@ public final class GuardLog {
 	}
 
 	/** The actions about one incident, oldest first. */
+	/**
+	 * @throws DataAccessException when the store cannot be read, at once while its writes fail (a store that refuses
+	 * writes is not waited on for a read)
+	 */
 	public List<GuardRecord> forIncident(String dedupKey) {
+		StoreWriter.Failure failure = this.writes.failure();
+		if (failure != null) {
+			throw new DataAccessResourceFailureException("the incident store is failing since " + failure.since());
+		}
 		return this.jdbc.sql("""
 				SELECT at, target, dedup_key, action, actor, pid, backend_start, application_name, user_name, outcome, reason
 				FROM guard_action WHERE dedup_key = :key ORDER BY at, id

@@ -35,11 +35,17 @@ class IncidentConfiguration {
 		return new IncidentStore(jdbc);
 	}
 
+	/** Stopped by the recorder, after its last events are written. */
+	@Bean(destroyMethod = "")
+	StoreWriter storeWriter(Clock clock) {
+		return new StoreWriter(StoreWriter.DEFAULT_LIMIT, clock);
+	}
+
 	@Bean
-	IncidentRecorder incidentRecorder(IncidentStore store, TargetsProperties targets, DetectionProperties detection,
-			IncidentProperties retention, JsonMapper json,
+	IncidentRecorder incidentRecorder(IncidentStore store, StoreWriter writes, TargetsProperties targets,
+			DetectionProperties detection, IncidentProperties retention, JsonMapper json,
 			ObjectProvider<IncidentListener> listeners, Clock clock) {
-		return new IncidentRecorder(store, targets, detection, retention, json, listeners, clock);
+		return new IncidentRecorder(store, writes, targets, detection, retention, json, listeners, clock);
 	}
 
 	/**
@@ -64,8 +70,8 @@ class IncidentConfiguration {
 
 	/** Named so the health component is {@code store}. */
 	@Bean
-	StoreHealthIndicator storeHealthIndicator(StoreWatch watch) {
-		return new StoreHealthIndicator(watch);
+	StoreHealthIndicator storeHealthIndicator(StoreWatch watch, StoreWriter writes) {
+		return new StoreHealthIndicator(watch, writes);
 	}
 
 	/**

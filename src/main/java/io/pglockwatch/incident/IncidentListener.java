@@ -3,12 +3,16 @@ package io.pglockwatch.incident;
 import io.pglockwatch.detect.IncidentEvent;
 
 /**
- * Told of every incident event after it was stored, in order, on the incident writer thread (never the poll
- * thread). Alert channels hook in here.
+ * Told of every incident event once, in order, on the incident events thread (never the poll thread), right after
+ * its writes were queued: not after they were stored, so that a page never waits for the store (see
+ * {@link StoreWriter}). Alert channels hook in here.
  */
 @FunctionalInterface
 public interface IncidentListener {
 
-	void onIncidentEvent(IncidentEvent event);
+	/**
+	 * @param peakGraph the incident's newest peak lock-wait graph as the store keeps it (JSON), null when none
+	 */
+	void onIncidentEvent(IncidentEvent event, String peakGraph);
 
 }

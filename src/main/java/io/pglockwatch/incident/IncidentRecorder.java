@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,23 +34,23 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.dao.DataAccessException;
 
 /**
  * Advances each target's {@link IncidentLifecycle} after every successful poll, on the poll thread (pure and
- * quick), and hands every store write to one writer thread: the store may live on the very cluster that is
- * locked, so a slow store must never delay a poll. The writer keeps events in order and retries a failed
- * write with backoff until the store takes it, so nothing is lost while the process lives. Active incidents
- * are read back at startup, so a restart mid-incident continues the same incident. Of each incident's polls, only
- * those where its curve changes course become timeline rows ({@link TimelineWriter}).
+ * quick), and hands each event to one events thread, which queues its writes on the {@link StoreWriter} and then
+ * tells the listeners (the alert channels) at once: the store may live on the very cluster that is locked, or be
+ * down, full or read-only, and neither a poll nor a page waits for it. The store gets the writes in order when it
+ * can take them, with nothing lost while the process lives (within the writer's memory limit). Active incidents are
+ * read back at startup, so a restart mid-incident continues the same incident. Of each incident's polls, only those
+ * where its curve changes course become timeline rows ({@link TimelineWriter}).
  */
 public final class IncidentRecorder implements PollListener, MeterBinder, SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(IncidentRecorder.class);
 
-	private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
-
 	private final IncidentStore store;
+
+	private final StoreWriter writes;
 
 	private final TimelineWriter timeline;
 
@@ -69,17 +70,22 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 
 	private final Map<String, Map<IncidentKind, Counter>> openedCounters = new ConcurrentHashMap<>();
 
-	private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor((r) -> {
-		Thread thread = new Thread(r, "pglockwatch-incident-writer");
+	// the newest peak graph of each active incident, as stored (JSON); the events thread's alone
+	private final Map<String, String> peakGraphs = new HashMap<>();
+
+	private final ScheduledExecutorService events = Executors.newSingleThreadScheduledExecutor((r) -> {
+		Thread thread = new Thread(r, "pglockwatch-incident-events");
 		thread.setDaemon(true);
 		return thread;
 	});
 
 	private volatile boolean running;
 
-	public IncidentRecorder(IncidentStore store, TargetsProperties targets, DetectionProperties detection,
-			IncidentProperties retention, JsonMapper json, ObjectProvider<IncidentListener> listeners, Clock clock) {
+	public IncidentRecorder(IncidentStore store, StoreWriter writes, TargetsProperties targets,
+			DetectionProperties detection, IncidentProperties retention, JsonMapper json,
+			ObjectProvider<IncidentListener> listeners, Clock clock) {
 		this.store = store;
+		this.writes = writes;
 		this.timeline = new TimelineWriter(store);
 		this.retention = retention;
 		this.json = json;
@@ -111,7 +117,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 						orphan.peakQueueDepth(), orphan.peakMaxWait(), orphan.database());
 				logger.info("Resolving incident {}: target {} is not watched here and the incident was last seen at {}",
 						orphan.id(), orphan.target(), orphan.lastSeenAt());
-				this.writer.execute(() -> persist(new IncidentEvent(IncidentEvent.Type.RESOLVED, resolved, null, null)));
+				this.events.execute(() -> record(new IncidentEvent(IncidentEvent.Type.RESOLVED, resolved, null, null)));
 			}
 		}
 	}
@@ -119,6 +125,11 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	/** The effective thresholds of a target. */
 	public Thresholds thresholds(String target) {
 		return this.thresholds.get(target);
+	}
+
+	/** Since when and why writes to the store fail; null while it takes them. */
+	public StoreWriter.Failure storeFailure() {
+		return this.writes.failure();
 	}
 
 	/** Active incidents of a target right now. */
@@ -154,7 +165,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 				logger.warn("Incident {} on {} escalated to critical", event.incident().id(), outcome.target());
 			}
 		}
-		this.writer.execute(() -> events.forEach(this::persist));
+		this.events.execute(() -> events.forEach(this::record));
 	}
 
 	private void recount(String target) {
@@ -170,81 +181,75 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 		return counters == null ? null : counters.get(kind);
 	}
 
-	private void persist(IncidentEvent event) {
-		if (!retrying(event, () -> write(event), "store")) {
-			return;
+	/** On the events thread: queues the event's writes, then tells every listener. */
+	private void record(IncidentEvent event) {
+		String id = event.incident().id();
+		String peakGraph = null;
+		if (event.peakGraph() != null) {
+			peakGraph = this.json.writeValueAsString(PeakGraph.of(event.peakGraph()));
+			this.peakGraphs.put(id, peakGraph);
 		}
+		write(event, peakGraph);
+		String stored = (event.type() == IncidentEvent.Type.RESOLVED) ? this.peakGraphs.remove(id)
+				: this.peakGraphs.get(id);
 		for (IncidentListener listener : this.listeners.orderedStream().toList()) {
-			// an alert that cannot be queued is retried like the incident itself, never dropped
-			retrying(event, () -> listener.onIncidentEvent(event), listener.getClass().getSimpleName());
-		}
-	}
-
-	/** Runs {@code step} until it succeeds; DataAccessExceptions are retried with backoff, anything else is a bug. */
-	private boolean retrying(IncidentEvent event, Runnable step, String what) {
-		Duration delay = Duration.ofMillis(250);
-		while (true) {
 			try {
-				step.run();
-				return true;
+				listener.onIncidentEvent(event, stored);
 			}
 			catch (RuntimeException ex) {
-				if (!(ex instanceof DataAccessException)) {
-					// a bug, not an unavailable store: retrying would block every later event behind this one
-					logger.error("{} failed on {} of incident {}; skipped", what, event.type(), event.incident().id(), ex);
-					return false;
-				}
-				logger.warn("{} failed on {} of incident {} ({}); retrying in {} ms", what, event.type(),
-						event.incident().id(), ex.getMessage(), delay.toMillis());
-				try {
-					Thread.sleep(delay.toMillis());
-				}
-				catch (InterruptedException interrupted) {
-					Thread.currentThread().interrupt();
-					logger.error("Stopped while {} was failing; {} of incident {} not done", what, event.type(),
-							event.incident().id());
-					return false;
-				}
-				delay = delay.multipliedBy(2).compareTo(MAX_RETRY_DELAY) > 0 ? MAX_RETRY_DELAY : delay.multipliedBy(2);
+				logger.error("{} failed on {} of incident {}", listener.getClass().getSimpleName(), event.type(), id, ex);
 			}
 		}
 	}
 
-	private void write(IncidentEvent event) {
-		this.store.save(event.incident());
+	/**
+	 * Queues the writes of one event: the incident's newest state and its newest peak graph replace ones still
+	 * waiting, so a long outage holds one of each per incident; timeline points are what may be dropped first.
+	 */
+	private void write(IncidentEvent event, String peakGraph) {
+		Incident incident = event.incident();
+		String id = incident.id();
+		String what = event.type().name().toLowerCase(Locale.ROOT) + " of incident " + id;
+		this.writes.submit(what, "incident:" + id, false, () -> this.store.save(incident));
 		if (event.point() != null) {
-			this.timeline.write(event.incident().id(), event.point());
+			this.writes.submit("timeline point of incident " + id, null, true,
+					() -> this.timeline.write(id, event.point()));
+		}
+		if (peakGraph != null) {
+			this.writes.submit("peak graph of incident " + id, "peak-graph:" + id, false,
+					() -> this.store.savePeakGraph(id, peakGraph));
 		}
 		if (event.type() == IncidentEvent.Type.RESOLVED) {
-			this.timeline.resolved(event.incident().id());
-		}
-		if (event.peakGraph() != null) {
-			this.store.savePeakGraph(event.incident().id(), this.json.writeValueAsString(PeakGraph.of(event.peakGraph())));
+			this.writes.submit("end of the timeline of incident " + id, null, false, () -> this.timeline.resolved(id));
 		}
 	}
 
+	/** Queues a pruning of the history; one waits at most (a store that fails holds them up). */
 	private void prune() {
-		try {
-			IncidentProperties retention = this.retention;
-			int deleted = this.store.prune(this.clock.instant().minus(retention.maxAge()), retention.maxCount());
+		this.writes.submit("pruning of the incident history", "prune", false, () -> {
+			int deleted = this.store.prune(this.clock.instant().minus(this.retention.maxAge()),
+					this.retention.maxCount());
 			if (deleted > 0) {
 				logger.info("Pruned {} resolved incident(s) from the history", deleted);
 			}
-		}
-		catch (RuntimeException ex) {
-			logger.warn("Pruning incident history failed: {}", ex.getMessage());
-		}
+		});
 	}
 
-	/** Waits until every event handed to the writer so far is stored (for tests and orderly shutdown). */
+	/**
+	 * Waits until every event so far is handed to the listeners and its writes are stored (for tests and orderly
+	 * shutdown).
+	 * @throws IllegalStateException when that takes longer than {@code timeout}, e.g. while the store fails
+	 */
 	public void flush(Duration timeout) {
+		long started = System.nanoTime();
 		try {
-			this.writer.submit(() -> {
+			this.events.submit(() -> {
 			}).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
 		}
 		catch (Exception ex) {
-			throw new IllegalStateException("incident writer did not catch up within " + timeout, ex);
+			throw new IllegalStateException("incident events not handled within " + timeout, ex);
 		}
+		this.writes.flush(timeout.minusNanos(System.nanoTime() - started));
 	}
 
 	@Override
@@ -270,7 +275,7 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 	@Override
 	public void start() {
 		long every = this.retention.pruneInterval().toMillis();
-		this.writer.scheduleWithFixedDelay(this::prune, 0, every, TimeUnit.MILLISECONDS);
+		this.events.scheduleWithFixedDelay(this::prune, 0, every, TimeUnit.MILLISECONDS);
 		this.running = true;
 	}
 
@@ -283,7 +288,8 @@ public final class IncidentRecorder implements PollListener, MeterBinder, SmartL
 		catch (IllegalStateException ex) {
 			logger.warn("Stopping with incident events not yet stored: {}", ex.getMessage());
 		}
-		this.writer.shutdownNow();
+		this.events.shutdownNow();
+		this.writes.shutdown();
 	}
 
 	@Override

@@ -9,26 +9,37 @@ import org.springframework.boot.health.contributor.Status;
 
 /**
  * The {@code store} health component: what kind of store holds the incident history, the H2 file, its size and live
- * data, and the space on its volume, as last read by {@link StoreWatch} (never read here). UP, or UNKNOWN while
- * the figures cannot be read; never DOWN, and not in the liveness or readiness group (those hold only the probe
- * states), because restarting the pod frees no disk: a volume filling up is {@code PgLockwatchStoreVolumeFilling}'s
- * to report. Figures that are not known are left out rather than shown as NaN.
+ * data, and the space on its volume, as last read by {@link StoreWatch} (never read here), and whether writes to it
+ * fail ({@link StoreWriter}). DOWN while writes fail (with since when, why, and how many wait in memory), else UP,
+ * or UNKNOWN while the figures cannot be read. It is not in the liveness or readiness group (those hold only the
+ * probe states), because restarting the pod frees no disk and revives no database: it would only drop the writes
+ * waiting in memory. Figures that are not known are left out rather than shown as NaN.
  */
 final class StoreHealthIndicator implements HealthIndicator {
 
 	private final StoreWatch watch;
 
-	StoreHealthIndicator(StoreWatch watch) {
+	private final StoreWriter writes;
+
+	StoreHealthIndicator(StoreWatch watch, StoreWriter writes) {
 		this.watch = watch;
+		this.writes = writes;
 	}
 
 	@Override
 	public Health health() {
 		StoreLocation location = this.watch.location();
 		StoreFigures figures = this.watch.figures();
-		Health.Builder health = (figures != null && figures.unreadable().isEmpty()) ? Health.up()
-				: Health.status(Status.UNKNOWN);
+		StoreWriter.Failure failure = this.writes.failure();
+		Health.Builder health = (failure != null) ? Health.down()
+				: (figures != null && figures.unreadable().isEmpty()) ? Health.up() : Health.status(Status.UNKNOWN);
 		health.withDetail("type", location.type());
+		if (failure != null) {
+			health.withDetail("writesFailingSince", failure.since().toString());
+			health.withDetail("writeError", failure.error());
+		}
+		health.withDetail("writesWaiting", this.writes.waiting());
+		health.withDetail("writesDropped", this.writes.dropped());
 		if (location.file() != null) {
 			health.withDetail("file", location.file().toString());
 		}

@@ -26,6 +26,7 @@ import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.incident.IncidentStore;
+import io.pglockwatch.incident.StoreWriter;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.testsupport.ShiftableClock;
 import org.flywaydb.core.Flyway;
@@ -74,6 +75,10 @@ final class AlertHarness implements AutoCloseable {
 
 	final ThreadPoolTaskScheduler scheduler;
 
+	final ThreadPoolTaskScheduler direct;
+
+	final StoreWriter writes;
+
 	final AlertSender sender;
 
 	final AlertEnqueuer enqueuer;
@@ -101,15 +106,17 @@ final class AlertHarness implements AutoCloseable {
 		Flyway.configure().dataSource(this.dataSource).locations("classpath:db/migration/h2").load().migrate();
 		this.jdbc = JdbcClient.create(this.dataSource);
 		this.incidents = new IncidentStore(this.jdbc);
-		this.outbox = new AlertOutbox(this.jdbc);
+		this.writes = new StoreWriter(StoreWriter.DEFAULT_LIMIT, this.clock);
+		this.outbox = new AlertOutbox(this.jdbc, this.writes);
 		this.scheduler = AlertConfiguration.senderScheduler(this.alerts);
 		this.scheduler.initialize();
+		this.direct = AlertConfiguration.senderScheduler(this.alerts);
+		this.direct.initialize();
 		this.sender = new AlertSender(this.outbox, this.alerts, this.json, this.clock, RestClient.builder(),
-				this.scheduler);
+				this.scheduler, this.direct, this.writes);
 		this.sender.bindTo(this.meters);
 		String dashboard = this.alerts.dashboardUrl();
-		this.enqueuer = new AlertEnqueuer(this.outbox, this.incidents,
-				new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock,
+		this.enqueuer = new AlertEnqueuer(this.outbox, new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock,
 				(incident) -> Map.of("mode", "dry-run", "actions", List.of()));
 		this.logs.start();
 		this.logger.addAppender(this.logs);
@@ -127,12 +134,18 @@ final class AlertHarness implements AutoCloseable {
 		return harness;
 	}
 
-	/** What the incident recorder does for each event: store the incident, then tell the listeners. */
+	/**
+	 * What the incident recorder does for each event: store the incident, then tell the listeners; returns once the
+	 * outbox rows are stored.
+	 */
 	void publish(IncidentEvent.Type type, Incident incident) {
 		this.incidents.save(incident);
 		TimelinePoint point = (type == IncidentEvent.Type.RESOLVED) ? null
 				: new TimelinePoint(this.clock.instant(), incident.queueDepth(), incident.peakMaxWait());
-		this.enqueuer.onIncidentEvent(new IncidentEvent(type, incident, point, null));
+		// the recorder hands over the newest peak graph it stored
+		this.enqueuer.onIncidentEvent(new IncidentEvent(type, incident, point, null),
+				this.incidents.peakGraph(incident.id()).orElse(null));
+		this.writes.flush(Duration.ofSeconds(10));
 	}
 
 	List<OutboxEntry> rows(Incident incident) {
@@ -183,6 +196,8 @@ final class AlertHarness implements AutoCloseable {
 			this.sender.stop();
 			// waits for a pass under way, as the context's shutdown of the scheduler bean does
 			this.scheduler.shutdown();
+			this.direct.shutdown();
+			this.writes.shutdown();
 		}
 		finally {
 			this.logger.detachAppender(this.logs);

@@ -61,7 +61,9 @@ class IncidentTimelineTests {
 				new DetectionProperties.DdlQueue(3, Duration.ofSeconds(2), 20, Duration.ofSeconds(30)),
 				new DetectionProperties.BlockingChain(50, Duration.ofSeconds(30)),
 				new DetectionProperties.IdleBlocker(Duration.ofSeconds(30)), Duration.ofSeconds(10));
-		this.recorder = new IncidentRecorder(this.store, targets, detection,
+		this.recorder = new IncidentRecorder(this.store,
+				new StoreWriter(StoreWriter.DEFAULT_LIMIT, Clock.fixed(SnapshotFixture.NOW, ZoneOffset.UTC)), targets,
+				detection,
 				new IncidentProperties(Duration.ofDays(30), 10_000, Duration.ofHours(1)), JsonMapper.builder().build(),
 				new DefaultListableBeanFactory().getBeanProvider(IncidentListener.class),
 				Clock.fixed(SnapshotFixture.NOW, ZoneOffset.UTC));

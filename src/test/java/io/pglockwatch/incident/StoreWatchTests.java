@@ -61,7 +61,7 @@ class StoreWatchTests {
 			assertThat(registry.get("pglockwatch.store.live").gauge().value()).isEqualTo(figures.liveBytes());
 			assertThat(registry.get("pglockwatch.store.volume.free").gauge().getId().getBaseUnit()).isEqualTo("bytes");
 
-			Health health = new StoreHealthIndicator(watch).health();
+			Health health = new StoreHealthIndicator(watch, new StoreWriter(1, Clock.systemUTC())).health();
 			assertThat(health.getStatus()).isEqualTo(Status.UP);
 			assertThat(health.getDetails()).containsEntry("type", "h2-file")
 				.containsEntry("file", this.dir.resolve("store.mv.db").toAbsolutePath().toString())
@@ -90,7 +90,7 @@ class StoreWatchTests {
 		for (String name : new String[] { "size", "live", "volume.free", "volume.total" }) {
 			assertThat(registry.get("pglockwatch.store." + name).gauge().value()).as(name).isNaN();
 		}
-		Health health = new StoreHealthIndicator(watch).health();
+		Health health = new StoreHealthIndicator(watch, new StoreWriter(1, Clock.systemUTC())).health();
 		assertThat(health.getStatus()).isEqualTo(Status.UP);
 		assertThat(health.getDetails()).containsEntry("type", "h2-memory")
 			.doesNotContainKeys("file", "sizeBytes", "liveBytes", "volumeFreeBytes", "unreadable");
@@ -114,7 +114,7 @@ class StoreWatchTests {
 		assertThat(figures.liveBytes()).isGreaterThan(0).isLessThan(figures.sizeBytes());
 		assertThat(figures.volumeFreeBytes()).isNaN();
 		assertThat(figures.volumeTotalBytes()).isNaN();
-		assertThat(new StoreHealthIndicator(watch).health().getDetails()).containsEntry("type", "postgresql")
+		assertThat(new StoreHealthIndicator(watch, new StoreWriter(1, Clock.systemUTC())).health().getDetails()).containsEntry("type", "postgresql")
 			.containsKeys("sizeBytes", "liveBytes")
 			.doesNotContainKeys("file", "volumeFreeBytes");
 	}
@@ -133,7 +133,7 @@ class StoreWatchTests {
 		assertThat(figures.liveBytes()).isNaN();
 		assertThat(figures.unreadable()).containsOnlyKeys("size", "live");
 		assertThat(figures.volumeFreeBytes()).as("the directory's volume still counts").isGreaterThan(0);
-		Health health = new StoreHealthIndicator(watch).health();
+		Health health = new StoreHealthIndicator(watch, new StoreWriter(1, Clock.systemUTC())).health();
 		assertThat(health.getStatus()).isEqualTo(Status.UNKNOWN);
 		assertThat(health.getDetails()).containsEntry("type", "h2-file")
 			.containsEntry("unreadable", List.of("live", "size"))

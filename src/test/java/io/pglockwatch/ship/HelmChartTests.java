@@ -305,7 +305,7 @@ class HelmChartTests {
 
 		Map<String, Map<String, Object>> rules = MonitoringAssetsTests.rules(m);
 		assertThat(rules).containsKeys("PgLockwatchDdlLockQueue", "PgLockwatchTargetDown", "PgLockwatchPollsFailing",
-				"PgLockwatchAlertDeliveryFailing", "PgLockwatchAlertRejected", "PgLockwatchStoreVolumeFilling",
+				"PgLockwatchAlertDeliveryFailing", "PgLockwatchAlertRejected", "PgLockwatchStoreWritesFailing", "PgLockwatchStoreVolumeFilling",
 				"PgLockwatchDown", "PgLockwatchAbsent");
 		assertThat(rules.get("PgLockwatchDdlLockQueue")).containsEntry("for", "30s");
 		assertThat((String) rules.get("PgLockwatchDdlLockQueue").get("expr")).contains("pglockwatch_ddl_queue_depth").endsWith(">= 5");
@@ -317,6 +317,10 @@ class HelmChartTests {
 			.isEqualTo("sum by (namespace, job, channel) (increase(pglockwatch_alert_events_total{outcome=\"rejected\"}[15m])) > 0");
 		assertThat((String) map(rules.get("PgLockwatchAlertRejected"), "annotations").get("description"))
 			.contains("routing key", "32-character", "/actuator/health", "state=failed", "docs/runbook.md");
+		assertThat(rules.get("PgLockwatchStoreWritesFailing")).containsEntry("for", "5m")
+			.containsEntry("expr", "max by (namespace, job) (pglockwatch_store_writes_failing) == 1");
+		assertThat((String) map(rules.get("PgLockwatchStoreWritesFailing"), "annotations").get("description"))
+			.contains("/actuator/health", "Do not restart", "docs/runbook.md");
 		// free over total of the store's volume, not over the store's own size: other files fill it too
 		assertThat(rules.get("PgLockwatchStoreVolumeFilling")).containsEntry("for", "15m")
 			.containsEntry("expr", "pglockwatch_store_volume_free_bytes / pglockwatch_store_volume_total_bytes < 0.1");
