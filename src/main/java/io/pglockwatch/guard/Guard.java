@@ -1,5 +1,6 @@
 package io.pglockwatch.guard;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -37,6 +38,12 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 	private static final Logger logger = LoggerFactory.getLogger(Guard.class);
 
 	private static final String GUARD = "guard";
+
+	/**
+	 * How long a session whose DDL was cancelled is watched for the aborted transaction it may leave behind: a
+	 * migration tool ends such a transaction within seconds or minutes; a day is far past that.
+	 */
+	static final Duration REMEMBER_CANCELLED = Duration.ofDays(1);
 
 	private final GuardProperties config;
 
@@ -96,7 +103,7 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		LockWaitGraph graph = outcome.graph();
 		int minQueued = this.incidents.thresholds(outcome.target()).ddlQueue().minQueued();
 		GuardPolicy.Decisions result = this.policy.decide(graph, minQueued,
-				state.history.withCancelled(state.cancelled), graph.takenAt());
+				state.history.withCancelled(state.cancelledSince(graph.takenAt())), graph.takenAt());
 		state.history = result.history();
 		for (GuardDecision decision : result.decisions()) {
 			carryOut(outcome.target(), decision, state);
@@ -112,7 +119,7 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		this.signals.execute(() -> {
 			SessionSignaller.Result result = signal(target, decision.action(), facts, decision.queryStart());
 			if (decision.action() == GuardAction.CANCEL_DDL && result.outcome() == GuardOutcome.CANCELLED) {
-				state.cancelled.add(Session.of(facts));
+				state.cancelled.put(Session.of(facts), Instant.now());
 			}
 			record(target, decision.action(), facts, decision.incident(), GUARD, result.outcome(),
 					result.reason() == null ? decision.reason() : result.reason());
@@ -212,13 +219,19 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	/**
 	 * Per target: the policy's history, replaced by that target's poll thread after each poll, and the sessions whose
-	 * DDL was cancelled, added by the signal thread once the cancel succeeded.
+	 * DDL was cancelled (with when), added by the signal thread once the cancel succeeded and forgotten after
+	 * {@link #REMEMBER_CANCELLED}, so that a guard that runs for months does not keep every session it ever cancelled.
 	 */
 	private static final class TargetState {
 
 		volatile GuardHistory history = GuardHistory.EMPTY;
 
-		final Set<Session> cancelled = ConcurrentHashMap.newKeySet();
+		final Map<Session, Instant> cancelled = new ConcurrentHashMap<>();
+
+		Set<Session> cancelledSince(Instant now) {
+			this.cancelled.values().removeIf((at) -> at.isBefore(now.minus(REMEMBER_CANCELLED)));
+			return this.cancelled.keySet();
+		}
 
 	}
 

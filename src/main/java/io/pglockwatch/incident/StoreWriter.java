@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -111,7 +112,13 @@ public final class StoreWriter implements MeterBinder {
 			this.waiting.addLast(next);
 			if (!this.scheduled && this.failure == null) {
 				this.scheduled = true;
-				this.thread.execute(this::drain);
+				try {
+					this.thread.execute(this::drain);
+				}
+				catch (RejectedExecutionException ex) {
+					// shut down: what is still submitted (an alert marked during shutdown) is counted as not done
+					logger.debug("Store write {} after shutdown, not done", what);
+				}
 			}
 		}
 	}
