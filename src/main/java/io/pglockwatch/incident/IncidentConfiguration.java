@@ -7,6 +7,7 @@ import java.time.Duration;
 
 import javax.sql.DataSource;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.pglockwatch.poll.TargetsProperties;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -65,7 +66,19 @@ class IncidentConfiguration {
 	StoreWatch storeWatch(DataSource dataSource, Environment environment, Clock clock,
 			@Qualifier(STORE_SCHEDULER) ThreadPoolTaskScheduler scheduler) {
 		StoreLocation location = StoreLocation.of(storeUrl(dataSource, environment));
-		return new StoreWatch(new StoreReader(location, dataSource, STORE_QUERY_TIMEOUT, clock), scheduler);
+		StoreReader reader = new StoreReader(location, dataSource, STORE_QUERY_TIMEOUT, clock);
+		// PostgreSQL reuses its free space itself (autovacuum); only an H2 file needs compacting while it runs, and
+		// only Hikari (Boot's default pool, readied by StorePoolSettings) can hold callers meanwhile
+		StoreCompaction compaction = (StoreLocation.H2_FILE.equals(location.type())
+				&& dataSource instanceof HikariDataSource pool && pool.isAllowPoolSuspension())
+						? new StoreCompaction(reader, pool) : null;
+		return new StoreWatch(reader, scheduler, compaction);
+	}
+
+	/** Readies the pool of an H2 file store: suspension for compaction, a page cache from the heap. */
+	@Bean
+	static StorePoolSettings storePoolSettings() {
+		return new StorePoolSettings(Runtime.getRuntime().maxMemory());
 	}
 
 	/** Named so the health component is {@code store}. */

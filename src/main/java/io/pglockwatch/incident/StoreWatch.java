@@ -20,6 +20,9 @@ import org.springframework.scheduling.TaskScheduler;
  * exports it as {@code pglockwatch_store_*} gauges; the gauges and the {@code store} health component read the
  * cached figures, so a scrape or a health check never touches the store. A figure that cannot be read is NaN; the
  * log says so once when it starts failing (WARN) and once when it is readable again (INFO), not every minute.
+ *
+ * <p>For an H2 file it also compacts the file after a read that finds it sparse ({@link StoreCompaction}), on the same
+ * thread, and then reads the figures again.
  */
 public final class StoreWatch implements SmartLifecycle, MeterBinder {
 
@@ -31,13 +34,21 @@ public final class StoreWatch implements SmartLifecycle, MeterBinder {
 
 	private final TaskScheduler scheduler;
 
+	private final StoreCompaction compaction;
+
 	private volatile StoreFigures figures;
 
 	private volatile ScheduledFuture<?> ticks;
 
 	StoreWatch(StoreReader reader, TaskScheduler scheduler) {
+		this(reader, scheduler, null);
+	}
+
+	/** With the compaction of an H2 file; null for other stores. */
+	StoreWatch(StoreReader reader, TaskScheduler scheduler, StoreCompaction compaction) {
 		this.reader = reader;
 		this.scheduler = scheduler;
+		this.compaction = compaction;
 	}
 
 	/** Where the store lives. */
@@ -56,6 +67,9 @@ public final class StoreWatch implements SmartLifecycle, MeterBinder {
 		StoreFigures next;
 		try {
 			next = this.reader.read();
+			if (this.compaction != null && this.compaction.compactIfSparse(next) != null) {
+				next = this.reader.read();
+			}
 		}
 		catch (RuntimeException ex) {
 			// the reader catches its reads; this is a last guard so the schedule never dies
@@ -86,6 +100,9 @@ public final class StoreWatch implements SmartLifecycle, MeterBinder {
 				"Usable space on the file system of the H2 file; NaN for other stores");
 		gauge(registry, "pglockwatch.store.volume.total", StoreFigures::volumeTotalBytes,
 				"Size of the file system of the H2 file; NaN for other stores");
+		if (this.compaction != null) {
+			this.compaction.bindTo(registry);
+		}
 	}
 
 	private void gauge(MeterRegistry registry, String name, ToDoubleFunction<StoreFigures> figure, String description) {
