@@ -2,16 +2,11 @@ package io.pglockwatch.api;
 
 import java.util.List;
 
-import io.pglockwatch.alert.AlertOutbox;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentStore;
-import io.pglockwatch.incident.PeakGraph;
 import io.pglockwatch.poll.TargetStatus;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -26,23 +21,18 @@ import org.springframework.web.server.ResponseStatusException;
 @RequestMapping(path = "/api/v1/incidents", produces = "application/json")
 class IncidentApiController {
 
-	private static final Logger logger = LoggerFactory.getLogger(IncidentApiController.class);
-
 	static final int MAX_LIMIT = 1000;
 
 	private final IncidentStore store;
 
 	private final TargetStatus targets;
 
-	private final JsonMapper json;
+	private final IncidentDetails details;
 
-	private final AlertOutbox alerts;
-
-	IncidentApiController(IncidentStore store, TargetStatus targets, JsonMapper json, AlertOutbox alerts) {
+	IncidentApiController(IncidentStore store, TargetStatus targets, IncidentDetails details) {
 		this.store = store;
 		this.targets = targets;
-		this.json = json;
-		this.alerts = alerts;
+		this.details = details;
 	}
 
 	/**
@@ -59,24 +49,8 @@ class IncidentApiController {
 
 	@GetMapping("/{id}")
 	IncidentView.Detail incident(@PathVariable String id) {
-		var incident = this.store.findById(id)
+		return this.details.of(id)
 			.orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no incident with id '" + id + "'"));
-		var timeline = this.store.timeline(id).stream().map(IncidentView.Point::of).toList();
-		GraphView graph = this.store.peakGraph(id).map((stored) -> graphAtPeak(id, stored)).orElse(null);
-		var sent = this.alerts.forIncident(id).stream().map(IncidentView.Alert::of).toList();
-		return new IncidentView.Detail(IncidentView.of(incident), timeline, graph, sent);
-	}
-
-	/** The stored graph at peak in the API's form; null, and a warning in the log, when it cannot be read. */
-	private GraphView graphAtPeak(String id, String stored) {
-		try {
-			return GraphView.of(PeakGraph.read(this.json, stored));
-		}
-		catch (PeakGraph.UnreadableException ex) {
-			// the incident itself is still worth serving: a 500 would hide it too
-			logger.warn("Incident {}: {}; serving it with graphAtPeak null", id, ex.getMessage());
-			return null;
-		}
 	}
 
 	private IncidentQuery query(String state, String target, String kind, int limit) {

@@ -9,6 +9,7 @@ import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.guard.GuardRecord;
 
 /** The JSON form of an incident; durations in seconds. */
 public record IncidentView(String id, String dedupKey, String target, String kind, String severity, String state,
@@ -48,8 +49,27 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 
 	}
 
-	/** One incident with its timeline and the graph at its peak. */
-	public record Detail(IncidentView incident, List<Point> timeline, GraphView graphAtPeak, List<Alert> alerts) {
+	/** One incident with its timeline, the graph at its peak, its alert events and what the guard did about it. */
+	public record Detail(IncidentView incident, List<Point> timeline, GraphView graphAtPeak, List<Alert> alerts,
+			List<GuardActionView> guardActions) {
+	}
+
+	/**
+	 * One guard decision or operator action about the incident, dry-runs and skips included.
+	 *
+	 * @param actor {@code guard}, or {@code operator:<login>} for a cancel from the dashboard
+	 * @param mode the guard's mode then ({@code off}, {@code dry-run}, {@code enforce}); null for actions recorded
+	 * before the mode was
+	 * @param outcome e.g. {@code cancelled}, {@code dry-run}, {@code skipped}, {@code gone}, {@code not-permitted}
+	 */
+	public record GuardActionView(Instant at, String action, String actor, String mode, String outcome, int pid,
+			Instant backendStart, String applicationName, String user, String reason) {
+
+		public static GuardActionView of(GuardRecord r) {
+			return new GuardActionView(r.at(), r.action().label(), r.actor(), (r.mode() != null) ? r.mode().label() : null,
+					r.outcome().label(), r.pid(), r.backendStart(), r.applicationName(), r.user(), r.reason());
+		}
+
 	}
 
 	/** One alert event of the incident and how its delivery went. */

@@ -7,6 +7,7 @@ import io.pglockwatch.alert.OutboxEntry;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.guard.GuardRecord;
 
 /**
  * An incident as Markdown, to paste into a postmortem. Names (relation, application, user, database, prepared
@@ -22,7 +23,7 @@ final class IncidentMarkdown {
 	private IncidentMarkdown() {
 	}
 
-	static String of(Incident i, List<TimelinePoint> timeline, List<OutboxEntry> alerts) {
+	static String of(Incident i, List<TimelinePoint> timeline, List<OutboxEntry> alerts, List<GuardRecord> guard) {
 		StringBuilder md = new StringBuilder();
 		md.append("# ").append(i.kind().label()).append(" on ").append(text(i.target())).append("\n\n");
 		md.append("> ").append(text(AlertPayloads.summary(i))).append("\n\n");
@@ -62,6 +63,20 @@ final class IncidentMarkdown {
 			md.append("- ").append(a.channel().label()).append(' ').append(a.action().label()).append(' ')
 				.append(text(a.dedupKey())).append(": ").append(a.state().label())
 				.append(a.sentAt() == null ? "" : " at " + a.sentAt()).append('\n');
+		}
+		md.append("\n## Guard actions\n\n");
+		if (guard.isEmpty()) {
+			md.append("none\n");
+		}
+		else {
+			md.append("| time | action | by | mode | session | outcome | why |\n|---|---|---|---|---|---|---|\n");
+		}
+		for (GuardRecord g : guard) {
+			md.append("| ").append(g.at()).append(" | ").append(g.action().label()).append(" | ").append(text(g.actor()))
+				.append(" | ").append(g.mode() == null ? "-" : g.mode().label()).append(" | pid ").append(g.pid())
+				.append(" (app ").append(text(g.applicationName())).append(", user ").append(text(g.user()))
+				.append(") | ").append(g.outcome().label()).append(" | ")
+				.append(g.reason() == null ? "-" : text(g.reason())).append(" |\n");
 		}
 		return md.toString();
 	}

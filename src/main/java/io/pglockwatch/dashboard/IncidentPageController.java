@@ -230,7 +230,8 @@ class IncidentPageController {
 	@GetMapping(path = "/incidents/{id}.md")
 	ResponseEntity<String> markdown(@PathVariable String id) {
 		Incident incident = find(id);
-		String text = IncidentMarkdown.of(incident, this.store.timeline(id), this.alerts.forIncident(id));
+		String text = IncidentMarkdown.of(incident, this.store.timeline(id), this.alerts.forIncident(id),
+				this.guardLog.forIncident(incident.dedupKey()));
 		return ResponseEntity.ok()
 			.contentType(MediaType.parseMediaType("text/markdown;charset=UTF-8"))
 			.header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"incident-" + id + ".md\"")

@@ -160,7 +160,8 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	private GuardRecord record(String target, GuardAction action, SessionFacts facts, String incident, String actor,
 			GuardOutcome outcome, String reason) {
-		GuardRecord record = new GuardRecord(Instant.now(), target, incident, action, actor, facts.pid(),
+		GuardRecord record = new GuardRecord(Instant.now(), target, incident, action, actor, this.config.mode(),
+				facts.pid(),
 				facts.backendStart(), facts.applicationName(), facts.user(), outcome, reason);
 		logger.warn("Guard ({}) {} pid {} on {} (app {}, user {}): {}{}", actor, action.label(), facts.pid(), target,
 				facts.applicationName(), facts.user(), outcome.label(), reason == null ? "" : " - " + reason);

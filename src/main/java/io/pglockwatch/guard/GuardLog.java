@@ -2,6 +2,7 @@ package io.pglockwatch.guard;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.List;
 
 import io.pglockwatch.incident.StoreTime;
@@ -34,10 +35,11 @@ public final class GuardLog {
 
 	private void insert(GuardRecord r) {
 		this.jdbc.sql("""
-				INSERT INTO guard_action (at, target, dedup_key, action, actor, pid, backend_start, application_name,
-				    user_name, outcome, reason)
-				VALUES (:at, :target, :key, :action, :actor, :pid, :start, :app, :user, :outcome, :reason)
+				INSERT INTO guard_action (at, target, dedup_key, action, actor, mode, pid, backend_start,
+				    application_name, user_name, outcome, reason)
+				VALUES (:at, :target, :key, :action, :actor, :mode, :pid, :start, :app, :user, :outcome, :reason)
 				""")
+			.param("mode", (r.mode() != null) ? r.mode().label() : null, Types.VARCHAR)
 			.param("at", StoreTime.bind(r.at()))
 			.param("target", r.target())
 			.param("key", r.dedupKey())
@@ -63,14 +65,16 @@ public final class GuardLog {
 			throw new DataAccessResourceFailureException("the incident store is failing since " + failure.since());
 		}
 		return this.jdbc.sql("""
-				SELECT at, target, dedup_key, action, actor, pid, backend_start, application_name, user_name, outcome, reason
+				SELECT at, target, dedup_key, action, actor, mode, pid, backend_start, application_name, user_name, outcome,
+				    reason
 				FROM guard_action WHERE dedup_key = :key ORDER BY at, id
 				""").param("key", dedupKey).query(GuardLog::record).list();
 	}
 
 	private static GuardRecord record(ResultSet rs, int row) throws SQLException {
 		return new GuardRecord(StoreTime.read(rs, "at"), rs.getString("target"), rs.getString("dedup_key"),
-				GuardAction.of(rs.getString("action")), rs.getString("actor"), rs.getInt("pid"), StoreTime.read(rs, "backend_start"), rs.getString("application_name"),
+				GuardAction.of(rs.getString("action")), rs.getString("actor"),
+				(rs.getString("mode") != null) ? GuardMode.of(rs.getString("mode")) : null, rs.getInt("pid"), StoreTime.read(rs, "backend_start"), rs.getString("application_name"),
 				rs.getString("user_name"), GuardOutcome.of(rs.getString("outcome")), rs.getString("reason"));
 	}
 

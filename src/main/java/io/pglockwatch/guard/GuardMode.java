@@ -19,4 +19,9 @@ public enum GuardMode {
 		return name().toLowerCase(Locale.ROOT).replace('_', '-');
 	}
 
+	/** The mode of a label ({@code dry-run}). */
+	public static GuardMode of(String label) {
+		return valueOf(label.toUpperCase(Locale.ROOT).replace('-', '_'));
+	}
+
 }

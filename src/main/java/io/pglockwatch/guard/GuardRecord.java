@@ -7,7 +7,8 @@ import java.time.Instant;
  *
  * @param dedupKey the incident it belongs to
  * @param actor {@code guard} or {@code operator:<login>}
+ * @param mode the guard's mode when it was recorded; null for records from before it was stored
  */
-public record GuardRecord(Instant at, String target, String dedupKey, GuardAction action, String actor, int pid,
-		Instant backendStart, String applicationName, String user, GuardOutcome outcome, String reason) {
+public record GuardRecord(Instant at, String target, String dedupKey, GuardAction action, String actor, GuardMode mode,
+		int pid, Instant backendStart, String applicationName, String user, GuardOutcome outcome, String reason) {
 }

@@ -14,7 +14,11 @@ import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.guard.Guard;
+import io.pglockwatch.guard.GuardAction;
 import io.pglockwatch.guard.GuardLog;
+import io.pglockwatch.guard.GuardMode;
+import io.pglockwatch.guard.GuardOutcome;
+import io.pglockwatch.guard.GuardRecord;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.IncidentStore;
@@ -41,7 +45,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 @WebMvcTest({ IncidentApiController.class, TargetApiController.class, AlertApiController.class })
-@Import({ SecurityConfiguration.class, AllProperties.class })
+@Import({ SecurityConfiguration.class, AllProperties.class, IncidentDetails.class })
 @TestPropertySource(properties = { "pglockwatch.security.login-required=false",
 		"pglockwatch.targets[0].name=orders", "pglockwatch.targets[0].url=jdbc:postgresql://db:5432/app" })
 class IncidentApiControllerTests {
@@ -116,6 +120,31 @@ class IncidentApiControllerTests {
 			.andExpect(jsonPath("$.timeline[1].queueDepth").value(37))
 			.andExpect(jsonPath("$.timeline[1].maxWaitSeconds").value(4.0))
 			.andExpect(jsonPath("$.graphAtPeak.edgeCount").value(38));
+	}
+
+	@Test
+	void oneIncidentCarriesWhatTheGuardDidAboutIt() throws Exception {
+		given(this.store.findById("inc-1")).willReturn(Optional.of(incident()));
+		given(this.guardLog.forIncident("orders/ddl-lock-queue/4243@1")).willReturn(List.of(
+				new GuardRecord(T0.plusSeconds(30), "orders", "orders/ddl-lock-queue/4243@1", GuardAction.CANCEL_DDL,
+						"guard", GuardMode.DRY_RUN, 4243, T0.minusSeconds(60), "migrate", "deploy", GuardOutcome.DRY_RUN,
+						"kept 37 queued for 30 s"),
+				new GuardRecord(T0.plusSeconds(40), "orders", "orders/ddl-lock-queue/4243@1", GuardAction.CANCEL_DDL,
+						"operator:alice", GuardMode.DRY_RUN, 4243, T0.minusSeconds(60), "migrate", "deploy",
+						GuardOutcome.CANCELLED, "cancelled from the dashboard")));
+		this.mvc.perform(get("/api/v1/incidents/inc-1"))
+			.andExpect(status().isOk())
+			.andExpect(jsonPath("$.guardActions.length()").value(2))
+			.andExpect(jsonPath("$.guardActions[0].at").value("2026-11-23T12:00:30Z"))
+			.andExpect(jsonPath("$.guardActions[0].action").value("cancel-ddl"))
+			.andExpect(jsonPath("$.guardActions[0].actor").value("guard"))
+			.andExpect(jsonPath("$.guardActions[0].mode").value("dry-run"))
+			.andExpect(jsonPath("$.guardActions[0].outcome").value("dry-run"))
+			.andExpect(jsonPath("$.guardActions[0].pid").value(4243))
+			.andExpect(jsonPath("$.guardActions[0].backendStart").value("2026-11-23T11:59:00Z"))
+			.andExpect(jsonPath("$.guardActions[0].reason").value("kept 37 queued for 30 s"))
+			.andExpect(jsonPath("$.guardActions[1].actor").value("operator:alice"))
+			.andExpect(jsonPath("$.guardActions[1].outcome").value("cancelled"));
 	}
 
 	@Test

@@ -30,6 +30,9 @@ import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.graph.SnapshotFixture;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.guard.GuardLog;
+import io.pglockwatch.guard.GuardRecord;
+import io.pglockwatch.guard.GuardOutcome;
+import io.pglockwatch.guard.GuardAction;
 import io.pglockwatch.guard.GuardMode;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
@@ -380,6 +383,9 @@ class DashboardControllerTests {
 		given(this.store.peakGraph("inc-1")).willReturn(Optional.empty());
 		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
 		given(this.guard.mode()).willReturn(GuardMode.OFF);
+		given(this.guardLog.forIncident(incident().dedupKey())).willReturn(List.of(new GuardRecord(T0.plusSeconds(61),
+				"orders", incident().dedupKey(), GuardAction.CANCEL_DDL, "guard", GuardMode.ENFORCE, 4243,
+				T0.minusSeconds(60), "migrate", "deploy", GuardOutcome.CANCELLED, "kept 37 queued for 60 s")));
 		this.mvc.perform(get("/incidents/inc-1").with(user("sre").roles("VIEWER")))
 			.andExpect(status().isOk())
 			.andExpect(content().string(containsString("<polyline class=\"depth\"")))
@@ -390,7 +396,10 @@ class DashboardControllerTests {
 			.andExpect(status().isOk())
 			.andExpect(header().string("Content-Type", containsString("text/markdown")))
 			.andExpect(content().string(containsString("# ddl-lock-queue on orders")))
-			.andExpect(content().string(containsString("| 2026-11-23T12:00:01Z | 37 | 4.0 |")));
+			.andExpect(content().string(containsString("| 2026-11-23T12:00:01Z | 37 | 4.0 |")))
+			.andExpect(content().string(containsString("## Guard actions")))
+			.andExpect(content().string(containsString(
+					"| 2026-11-23T12:01:01Z | cancel-ddl | guard | enforce | pid 4243 (app migrate, user deploy) | cancelled | kept 37 queued for 60 s |")));
 	}
 
 	/**
@@ -416,6 +425,10 @@ class DashboardControllerTests {
 		given(this.store.findById("inc-1")).willReturn(Optional.of(hostile));
 		given(this.store.timeline("inc-1")).willReturn(List.of(new TimelinePoint(T0, 5, Duration.ofSeconds(3))));
 		given(this.alerts.forIncident("inc-1")).willReturn(List.of());
+		// the guard's record repeats the session's names and adds a reason: inert too, and the table row stays one
+		given(this.guardLog.forIncident("orders/ddl-lock-queue/4243@1")).willReturn(List.of(new GuardRecord(T0,
+				"orders", "orders/ddl-lock-queue/4243@1", GuardAction.CANCEL_DDL, "guard", GuardMode.ENFORCE, 4243, T0,
+				app, "*user*_x_", GuardOutcome.SKIPPED, "excluded: " + app + "\n| x | y |")));
 		String md = this.mvc.perform(get("/incidents/inc-1.md").with(user("sre").roles("VIEWER")))
 			.andExpect(status().isOk())
 			.andReturn()
@@ -438,7 +451,8 @@ class DashboardControllerTests {
 		}
 		assertThat(fence).as("every code block closed").isNull();
 		assertThat(outside).filteredOn((line) -> line.startsWith("#"))
-			.containsExactly("# ddl-lock-queue on orders", "## Waiting DDL", "## Root blocker", "## Timeline", "## Alerts");
+			.containsExactly("# ddl-lock-queue on orders", "## Waiting DDL", "## Root blocker", "## Timeline", "## Alerts",
+					"## Guard actions");
 		assertThat(String.join("\n", outside)).doesNotContain("<script", "<img", "](javascript");
 		assertThat(md).contains("``````sql\n" + statement + "\n``````\n", "`````sql\nSELECT 1 -- ````\n`````\n");
 
@@ -460,7 +474,9 @@ class DashboardControllerTests {
 			.contains("*user*_x_")
 			.contains("onerror=alert(4)&gt;|x&quot;");
 		assertThat(html.split("<h1>", -1)).hasSize(2);
-		assertThat(html.split("<h2>", -1)).hasSize(5);
+		assertThat(html.split("<h2>", -1)).hasSize(6);
+		// one table row for the guard's record: its reason's line break and pipes stay inside the cell
+		assertThat(md).containsOnlyOnce("| skipped | excluded: ");
 	}
 
 	@Test

@@ -116,6 +116,7 @@ class GuardIntegrationTests {
 				assertThat(r.action()).isEqualTo(GuardAction.CANCEL_DDL);
 				assertThat(r.outcome()).isEqualTo(GuardOutcome.CANCELLED);
 				assertThat(r.actor()).isEqualTo("guard");
+				assertThat(r.mode()).isEqualTo(GuardMode.ENFORCE);
 			});
 			assertThat(app.getBean(MeterRegistry.class)
 				.get("pglockwatch.guard.actions")
@@ -134,7 +135,7 @@ class GuardIntegrationTests {
 			Staged staged = stage(scenario, "guard_dry", 3);
 			await().atMost(Duration.ofSeconds(6)).until(() -> allActions(app, "lab/ddl-lock-queue/" + staged.ddl().pid() + "@")
 				.stream()
-				.anyMatch((r) -> r.outcome() == GuardOutcome.DRY_RUN));
+				.anyMatch((r) -> r.outcome() == GuardOutcome.DRY_RUN && r.mode() == GuardMode.DRY_RUN));
 			Thread.sleep(1000);
 			assertThat(staged.alter()).isNotDone();
 			assertThat(staged.ddl().waitEventType()).isEqualTo("Lock");
