@@ -60,9 +60,17 @@ public final class AlertOutbox {
 	// "incident|channel" of the events pending in the store, as of the sender's latest read
 	private volatile Set<String> pendingInStore = Set.of();
 
+	private volatile Runnable afterStore = () -> {
+	};
+
 	public AlertOutbox(JdbcClient jdbc, StoreWriter writes) {
 		this.jdbc = jdbc;
 		this.writes = writes;
+	}
+
+	/** Runs {@code action} (the sender's wake-up) after events were stored, so they go out without waiting a tick. */
+	void afterStore(Runnable action) {
+		this.afterStore = action;
 	}
 
 	/** Adds an event to send: in memory at once, in the store as soon as it takes the write. */
@@ -123,6 +131,7 @@ public final class AlertOutbox {
 			}
 		}
 		Set<String> skipped = new HashSet<>();
+		boolean stored = false;
 		for (int i = 0; i < batch.size(); i++) {
 			Held event = batch.get(i);
 			if (skipped.contains(event.stream())) {
@@ -132,6 +141,7 @@ public final class AlertOutbox {
 			try {
 				insert(event);
 				settle(event, true);
+				stored = true;
 			}
 			catch (DataIntegrityViolationException ex) {
 				// its incident is not in the store yet: the call queued after the incident's stores it
@@ -144,6 +154,9 @@ public final class AlertOutbox {
 				}
 				throw ex;
 			}
+		}
+		if (stored) {
+			this.afterStore.run();
 		}
 	}
 

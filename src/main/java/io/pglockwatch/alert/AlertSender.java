@@ -127,6 +127,11 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		this.scheduler = scheduler;
 		this.direct = direct;
 		this.writes = writes;
+		outbox.afterStore(() -> {
+			if (this.running) {
+				this.scheduler.schedule(this::drainQuietly, this.scheduler.getClock().instant());
+			}
+		});
 		Duration timeout = alerts.delivery().requestTimeout();
 		// a receiver that redirects a POST gets no second request, as with the JDK client's own default
 		HttpClientSettings settings = HttpClientSettings.defaults()
