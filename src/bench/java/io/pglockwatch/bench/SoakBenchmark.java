@@ -179,7 +179,7 @@ public final class SoakBenchmark {
 			double heapError = r.slopeErrorPerHour((s) -> s.heapBytes) / MIB;
 			boolean alerts = r.receiver.mismatched().isEmpty() && r.notOpened == 0 && r.notResolved == 0;
 			// a PostgreSQL database's size includes its catalog (about 7 MiB when empty), so the ratio goal is the H2 file's
-			System.out.printf(Locale.ROOT, "%s: store size <= %.0fx live at the end: %s (%.1fx)%n", r.store, MAX_SIZE_TO_LIVE,
+			System.out.printf(Locale.ROOT, "%s: store size <= %.0fx live at the end: %s (%.2fx)%n", r.store, MAX_SIZE_TO_LIVE,
 					r.store.equals("h2") ? verdict(ratio <= MAX_SIZE_TO_LIVE) : "n/a, the goal is for the H2 file", ratio);
 			System.out.printf(Locale.ROOT, "%s: store size flat over the last half (grew <= %.0f%% of its final size): %s (%+.1f%%)%n",
 					r.store, MAX_LAST_HALF_GROWTH * 100, verdict(growth <= MAX_LAST_HALF_GROWTH), growth * 100);
