@@ -47,7 +47,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The monitoring assets name only metrics the service really exports: every metric in the PrometheusRule (rendered
- * with monitoring on) and in the Grafana dashboard must be in a scrape of the running service.
+ * with monitoring on) and in the Grafana dashboard must be in a scrape of the running service. The dashboard cannot
+ * show a blank panel for another reason either: every variable it uses is defined, every variable's query lists a
+ * label of an exported metric, and every panel takes its data source from the datasource variable. How the alerts
+ * behave is {@link AlertRulesTests}'s part.
  *
  * <p>The service is started from the application.yaml that the chart's ConfigMap holds for the monitoring variant,
  * the way the pod starts (spring.config.additional-location), with the Secret-backed placeholders given as

@@ -136,6 +136,16 @@ final class ValuesReference {
 			types.add(type.asString());
 		}
 		String result = String.join(" or ", types);
+		String pattern = schema.path("pattern").asString("");
+		if (pattern.contains("ns|us|ms|s|m|h|d")) {
+			result += " (duration)";
+		}
+		else if (pattern.contains("ms|s|m|h|d|w|y")) {
+			result += " (Prometheus duration)";
+		}
+		else if (pattern.contains("Ki|Mi|Gi")) {
+			result += " (quantity)";
+		}
 		if (schema.has("enum")) {
 			List<String> allowed = new ArrayList<>();
 			schema.get("enum").forEach((e) -> allowed.add("`" + (e.asString().isEmpty() ? "\"\"" : e.asString()) + "`"));
