@@ -13,7 +13,9 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -27,6 +29,12 @@ final class HelmChart {
 	static final Path DIR = Path.of("helm", "pg-lockwatch");
 
 	static final Path CI = DIR.resolve("ci");
+
+	static final Path VALUES = DIR.resolve("values.yaml");
+
+	static final Path SCHEMA = DIR.resolve("values.schema.json");
+
+	static final Path README = DIR.resolve("README.md");
 
 	static final Path DASHBOARD = DIR.resolve("dashboards").resolve("pg-lockwatch.json");
 
@@ -69,6 +77,45 @@ final class HelmChart {
 	static List<Path> ciValuesFiles() throws IOException {
 		try (Stream<Path> files = Files.list(CI)) {
 			return files.filter((p) -> p.getFileName().toString().endsWith("-values.yaml")).sorted().toList();
+		}
+	}
+
+	/**
+	 * Lints the chart with a values file. helm-java's lint takes no values file, so the chart is copied into
+	 * {@code tmp} with a values.yaml that is the chart's merged with the given one, as Helm merges them (maps deeply,
+	 * lists replaced).
+	 */
+	static LintResult lint(Path valuesFile, Path tmp) throws IOException {
+		Path chart = tmp.resolve("pg-lockwatch");
+		copyTree(DIR, chart);
+		Object merged = merge(loadYaml(VALUES), loadYaml(valuesFile));
+		DumperOptions options = new DumperOptions();
+		options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+		Files.writeString(chart.resolve("values.yaml"), new Yaml(options).dump(merged), StandardCharsets.UTF_8);
+		return new Helm(chart).lint().strict().call();
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Object merge(Object base, Object override) {
+		if (base instanceof Map<?, ?> b && override instanceof Map<?, ?> o) {
+			Map<String, Object> result = new LinkedHashMap<>((Map<String, Object>) b);
+			o.forEach((k, v) -> result.put((String) k, result.containsKey(k) ? merge(result.get(k), v) : v));
+			return result;
+		}
+		return override;
+	}
+
+	private static void copyTree(Path from, Path to) throws IOException {
+		try (Stream<Path> paths = Files.walk(from)) {
+			for (Path source : paths.toList()) {
+				Path target = to.resolve(from.relativize(source).toString());
+				if (Files.isDirectory(source)) {
+					Files.createDirectories(target);
+				}
+				else {
+					Files.copy(source, target);
+				}
+			}
 		}
 	}
 

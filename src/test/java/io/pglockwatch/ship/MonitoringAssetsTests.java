@@ -47,7 +47,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The monitoring assets name only metrics the service really exports: every metric in the PrometheusRule (rendered
- * with monitoring on) and in the Grafana dashboard must be in a scrape of the running service.
+ * with monitoring on) and in the Grafana dashboard must be in a scrape of the running service. The dashboard cannot
+ * show a blank panel for another reason either: every variable it uses is defined, every variable's query lists a
+ * label of an exported metric, and every panel takes its data source from the datasource variable. How the alerts
+ * behave is {@link AlertRulesTests}'s part.
  *
  * <p>The service is started from the application.yaml that the chart's ConfigMap holds for the monitoring variant,
  * the way the pod starts (spring.config.additional-location), with the Secret-backed placeholders given as
@@ -218,7 +221,91 @@ class MonitoringAssetsTests {
 		}
 	}
 
-	// helpers
+	/**
+	 * Every template variable a panel uses ({@code $target}, {@code ${datasource}}, {@code [[name]]}) is defined in
+	 * the dashboard's templating, and so is every variable a variable uses. Grafana's own ({@code $__rate_interval})
+	 * are not variables of the dashboard.
+	 */
+	@Test
+	void everyVariableTheDashboardUsesIsDefined() throws IOException {
+		JsonNode dashboard = dashboard();
+		Map<String, JsonNode> variables = variables(dashboard);
+		assertThat(variables).containsKeys("datasource", "target");
+		Set<String> used = new TreeSet<>(variablesUsedIn(dashboard.path("panels").toString()));
+		used.addAll(variablesUsedIn(dashboard.path("templating").toString()));
+		assertThat(used).as("the extraction finds the variables").contains("datasource", "target");
+		assertThat(used).allSatisfy((name) -> assertThat(variables).as("variable $" + name + " used by the dashboard").containsKey(name));
+	}
+
+	/**
+	 * Every query variable names only metrics the service exports, and labels those metrics carry, so its list of
+	 * values is never empty; a datasource variable selects Prometheus.
+	 */
+	@Test
+	void everyVariableQueryNamesAnExportedMetricAndLabel() throws IOException {
+		Pattern labelValues = Pattern.compile("label_values\\(\\s*([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s*,\\s*(\\w+)\\s*\\)");
+		Map<String, JsonNode> variables = variables(dashboard());
+		assertThat(variables.values()).allSatisfy((variable) -> {
+			String name = variable.path("name").asString();
+			String type = variable.path("type").asString();
+			switch (type) {
+				case "datasource" -> assertThat(variable.path("query").asString()).as("$" + name + " plugin").isEqualTo("prometheus");
+				case "query" -> {
+					JsonNode query = variable.path("query");
+					String expression = query.isObject() ? query.path("query").asString() : query.asString();
+					assertThat(variable.path("definition").asString()).as("$" + name + " definition").isEqualTo(expression);
+					Matcher m = labelValues.matcher(expression);
+					assertThat(m.matches()).as("$" + name + ": " + expression + " (only label_values(metric, label) is checked here; "
+							+ "teach this test another form before using it)").isTrue();
+					assertThat(exported()).as("$" + name + " metric").contains(m.group(1));
+					assertThat(labelsOf(m.group(1))).as("labels of " + m.group(1) + " for $" + name).contains(m.group(3));
+					assertDatasourceResolves("variable $" + name, variable.path("datasource"), variables);
+				}
+				case "custom", "constant", "interval", "textbox" -> {
+				}
+				default -> throw new AssertionError("$" + name + " has type " + type + ", which this test does not check");
+			}
+		});
+	}
+
+	/**
+	 * Every panel that queries names its data source through the datasource variable (a fixed uid would be blank in
+	 * any other Grafana), and so does each of its queries that names one.
+	 */
+	@Test
+	void everyPanelHasADatasourceThatResolves() throws IOException {
+		JsonNode dashboard = dashboard();
+		Map<String, JsonNode> variables = variables(dashboard);
+		List<JsonNode> panels = new ArrayList<>();
+		collectPanels(dashboard.path("panels"), panels);
+		List<JsonNode> querying = panels.stream().filter((p) -> !p.path("targets").isEmpty()).toList();
+		assertThat(querying).hasSizeGreaterThan(10);
+		for (JsonNode panel : querying) {
+			String title = "panel \"" + panel.path("title").asString() + "\"";
+			assertDatasourceResolves(title, panel.path("datasource"), variables);
+			for (JsonNode target : panel.path("targets")) {
+				if (target.has("datasource")) {
+					assertDatasourceResolves(title + " query " + target.path("refId").asString(), target.path("datasource"), variables);
+				}
+			}
+		}
+		assertThat(panels).filteredOn((p) -> p.path("targets").isEmpty())
+			.allSatisfy((p) -> assertThat(p.path("type").asString()).as("a panel without queries").isIn("row", "text"));
+	}
+
+	private static void assertDatasourceResolves(String what, JsonNode datasource, Map<String, JsonNode> variables) {
+		assertThat(datasource.isObject()).as(what + " has a datasource").isTrue();
+		String uid = datasource.path("uid").asString();
+		Matcher reference = Pattern.compile("\\$\\{(\\w+)}|\\$(\\w+)").matcher(uid);
+		assertThat(reference.matches()).as(what + " datasource uid " + uid + " is a variable, not a fixed uid").isTrue();
+		String name = (reference.group(1) != null) ? reference.group(1) : reference.group(2);
+		JsonNode variable = variables.get(name);
+		assertThat(variable).as(what + " datasource $" + name + " is defined").isNotNull();
+		assertThat(variable.path("type").asString()).as(what + " datasource $" + name + " is a datasource variable").isEqualTo("datasource");
+		assertThat(datasource.path("type").asString()).as(what + " datasource type").isEqualTo(variable.path("query").asString());
+	}
+
+		// helpers
 
 	/** The PrometheusRule's alerts by name. */
 	static Map<String, Map<String, Object>> rules(Manifests manifests) {
@@ -273,6 +360,46 @@ class MonitoringAssetsTests {
 
 	private static JsonNode dashboard() throws IOException {
 		return JsonMapper.builder().build().readTree(Files.readString(HelmChart.DASHBOARD, StandardCharsets.UTF_8));
+	}
+
+	/** The dashboard's template variables by name. */
+	private static Map<String, JsonNode> variables(JsonNode dashboard) {
+		Map<String, JsonNode> variables = new LinkedHashMap<>();
+		dashboard.path("templating").path("list").forEach((v) -> variables.put(v.path("name").asString(), v));
+		return variables;
+	}
+
+	/** Names of the variables a piece of dashboard JSON refers to, without Grafana's built-ins ($__...). */
+	static Set<String> variablesUsedIn(String json) {
+		Set<String> names = new TreeSet<>();
+		Matcher m = Pattern.compile("\\$\\{(\\w+)(?::[^}]*)?}|\\[\\[(\\w+)(?::[^]]*)?]]|\\$(\\w+)").matcher(json);
+		while (m.find()) {
+			String name = (m.group(1) != null) ? m.group(1) : (m.group(2) != null) ? m.group(2) : m.group(3);
+			if (!name.startsWith("__")) {
+				names.add(name);
+			}
+		}
+		return names;
+	}
+
+	/** Label names of a metric's series in the scrape. */
+	private static Set<String> labelsOf(String metric) {
+		Set<String> labels = new TreeSet<>();
+		Matcher label = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"").matcher("");
+		scrape.lines().filter((line) -> line.startsWith(metric + "{")).forEach((line) -> {
+			label.reset(line.substring(metric.length(), line.indexOf('}') + 1));
+			while (label.find()) {
+				labels.add(label.group(1));
+			}
+		});
+		return labels;
+	}
+
+	private static void collectPanels(JsonNode panels, List<JsonNode> out) {
+		for (JsonNode panel : panels) {
+			out.add(panel);
+			collectPanels(panel.path("panels"), out);
+		}
 	}
 
 	/** Every query expression of every panel (rows' nested panels too). */
