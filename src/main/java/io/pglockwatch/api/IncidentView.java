@@ -9,8 +9,11 @@ import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.TimelinePoint;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /** The JSON form of an incident; durations in seconds. */
+@Schema(description = "An incident: a lock situation that crossed its thresholds, from opening to resolution "
+		+ "(docs/api.md#incidents); durations in seconds")
 public record IncidentView(String id, String dedupKey, String target, String kind, String severity, String state,
 		Instant openedAt, Instant escalatedAt, Instant resolvedAt, Instant lastSeenAt, String database, String relation,
 		int queueDepth, int peakQueueDepth, Double peakMaxWaitSeconds, Ddl ddl, Session rootBlocker) {
@@ -26,6 +29,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 		return duration == null ? null : duration.toMillis() / 1000.0;
 	}
 
+	@Schema(description = "The waiting DDL of a ddl-lock-queue incident")
 	public record Ddl(Session session, String mode, String relation, Double waitSeconds) {
 
 		public static Ddl of(DdlFacts ddl) {
@@ -35,6 +39,8 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 
 	}
 
+	@Schema(name = "IncidentSession", description = "A session as the incident recorded it (the DDL's, or the root "
+			+ "blocker's)")
 	public record Session(int pid, String gid, Instant backendStart, String state, String applicationName, String user,
 			String clientAddress, String database, Instant xactStart, Double transactionAgeSeconds, Double idleSeconds,
 			String statement, String commandTag) {
@@ -49,10 +55,13 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 	}
 
 	/** One incident with its timeline and the graph at its peak. */
+	@Schema(name = "IncidentDetail", description = "One incident with its timeline, the graph at its peak (null when "
+			+ "the stored graph cannot be read) and its alert events")
 	public record Detail(IncidentView incident, List<Point> timeline, GraphView graphAtPeak, List<Alert> alerts) {
 	}
 
 	/** One alert event of the incident and how its delivery went. */
+	@Schema(description = "An alert event (PagerDuty or webhook) and how its delivery went")
 	public record Alert(long id, String channel, String action, String dedupKey, String state, int attempts,
 			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError) {
 
@@ -64,6 +73,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 
 	}
 
+	@Schema(name = "TimelinePoint", description = "The incident's queue at one poll")
 	public record Point(Instant at, int queueDepth, double maxWaitSeconds) {
 
 		public static Point of(TimelinePoint p) {
