@@ -14,7 +14,8 @@ final class ApiPaths {
 
 	static boolean matches(HttpServletRequest request) {
 		String path = request.getRequestURI().substring(request.getContextPath().length());
-		return path.startsWith("/api/") || path.equals("/v3/api-docs") || path.startsWith("/v3/api-docs/");
+		// /v3/api-docs, /v3/api-docs.yaml, /v3/api-docs/swagger-config
+		return path.startsWith("/api/") || path.startsWith("/v3/api-docs");
 	}
 
 }

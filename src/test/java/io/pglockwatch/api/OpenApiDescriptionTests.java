@@ -194,6 +194,8 @@ class OpenApiDescriptionTests {
 		assertThat(docs.statusCode()).isEqualTo(401);
 		assertThat(docs.body()).doesNotContain("/api/v1");
 		assertThat(get("/v3/api-docs/swagger-config", null).statusCode()).isEqualTo(401);
+		assertThat(get("/v3/api-docs.yaml", null).statusCode()).isEqualTo(401);
+		assertThat(get("/v3/api-docs.yaml", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
 		assertThat(get("/v3/api-docs", "Bearer not-a-token").statusCode()).isEqualTo(401);
 		for (String page : List.of("/swagger-ui/index.html", "/swagger-ui.html", "/swagger-ui/swagger-initializer.js")) {
 			HttpResponse<String> response = this.http.send(HttpRequest.newBuilder(URI.create(url(page)))
