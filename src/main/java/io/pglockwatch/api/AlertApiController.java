@@ -5,7 +5,11 @@ import java.util.Locale;
 
 import io.pglockwatch.alert.AlertOutbox;
 import io.pglockwatch.alert.OutboxEntry;
-import io.pglockwatch.api.IncidentView;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -17,6 +21,7 @@ import org.springframework.web.server.ResponseStatusException;
 /** {@code /api/v1/alerts}: alert events by delivery state, so one that keeps failing stays visible. */
 @RestController
 @RequestMapping(path = "/api/v1/alerts", produces = "application/json")
+@Tag(name = "alerts", description = "Alert events (PagerDuty, webhooks) and how their delivery went")
 class AlertApiController {
 
 	private final AlertOutbox outbox;
@@ -25,9 +30,17 @@ class AlertApiController {
 		this.outbox = outbox;
 	}
 
-	/** @param state pending (not yet accepted), failed (refused for good) or sent */
+	@Operation(summary = "Alert events in one delivery state", description = "So that an event that keeps failing "
+			+ "stays visible.")
+	@ApiResponse(responseCode = "200", description = "The events in this state")
+	@ApiResponse(responseCode = "503", description = IncidentApiController.STORE_UNAVAILABLE)
 	@GetMapping
-	List<IncidentView.Alert> alerts(@RequestParam(defaultValue = "pending") String state,
+	List<IncidentView.Alert> alerts(
+			@Parameter(description = "pending (not yet accepted), sent, or failed (refused for good)",
+					schema = @Schema(allowableValues = { "pending", "sent", "failed" }, defaultValue = "pending"))
+			@RequestParam(defaultValue = "pending") String state,
+			@Parameter(description = "at most this many events",
+					schema = @Schema(minimum = "1", maximum = "1000", defaultValue = "100"))
 			@RequestParam(defaultValue = "100") int limit) {
 		OutboxEntry.State parsed;
 		try {

@@ -14,6 +14,7 @@ import io.pglockwatch.graph.WaitEdge;
 import io.pglockwatch.incident.PeakGraph;
 import io.pglockwatch.lock.PreparedTransaction;
 import io.pglockwatch.lock.SessionActivity;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /**
  * The JSON form of a lock-wait graph in the API: the live graph of {@code /api/v1/targets/{name}/graph} and an
@@ -24,6 +25,7 @@ import io.pglockwatch.lock.SessionActivity;
  * <p>Its own type rather than the stored {@link PeakGraph}, so that the API and the incident history's schema can
  * each change without breaking the other: only the mapping from a {@link PeakGraph} has to follow both.
  */
+@Schema(description = "A lock-wait graph: who waits for whom on a target (docs/api.md#get-apiv1targetsnamegraph)")
 public record GraphView(String target, Instant takenAt, int sessionCount, int edgeCount, List<Session> sessions,
 		List<Edge> edges, List<Root> roots, List<Queue> ddlQueues, List<List<Integer>> cycles) {
 
@@ -58,6 +60,8 @@ public record GraphView(String target, Instant takenAt, int sessionCount, int ed
 	}
 
 	/** A session that waits or blocks. */
+	@Schema(name = "GraphSession", description = "A session that waits for a lock or blocks one that does; pid 0 is a "
+			+ "prepared transaction, told apart by gid")
 	public record Session(int pid, String gid, String database, String user, String applicationName, String clientAddress,
 			String backendType, String state, Instant backendStart, Instant xactStart, Instant queryStart,
 			Instant stateChange, Double transactionAgeSeconds, String waitEventType, String waitEvent, String query,
@@ -93,6 +97,7 @@ public record GraphView(String target, Instant takenAt, int sessionCount, int ed
 	}
 
 	/** A lock a session waits for. */
+	@Schema(description = "A lock a session waits for")
 	public record Wait(String lockType, String mode, String object, String relation, double waitSeconds, int queuePosition) {
 
 		static Wait of(LockWait wait) {
@@ -107,6 +112,8 @@ public record GraphView(String target, Instant takenAt, int sessionCount, int ed
 	}
 
 	/** A waiter and one session it waits for. */
+	@Schema(description = "A waiter and one session it waits for: kind hard (holds a conflicting lock) or soft (queued "
+			+ "ahead with a conflicting request)")
 	public record Edge(int waiterPid, int blockerPid, String blockerGid, String kind, String lockType, String mode,
 			String relation, String object) {
 
@@ -125,6 +132,7 @@ public record GraphView(String target, Instant takenAt, int sessionCount, int ed
 	}
 
 	/** A root blocker: blocks others and waits for nothing (or sits on a cycle). */
+	@Schema(description = "A root blocker: blocks others and waits for nothing (or sits on a cycle)")
 	public record Root(int pid, String gid, String state, String applicationName, String user, Double transactionAgeSeconds,
 			int blockedCount, boolean onCycle) {
 
@@ -141,6 +149,7 @@ public record GraphView(String target, Instant takenAt, int sessionCount, int ed
 	}
 
 	/** A waiting DDL and the sessions queued behind it. */
+	@Schema(description = "A waiting DDL and the sessions queued behind it")
 	public record Queue(int pid, String relation, String mode, double waitSeconds, int queueDepth,
 			List<Integer> rootBlockerPids, List<Queued> queued) {
 
@@ -159,6 +168,7 @@ public record GraphView(String target, Instant takenAt, int sessionCount, int ed
 	}
 
 	/** A session behind a waiting DDL. */
+	@Schema(description = "A session queued behind a waiting DDL")
 	public record Queued(int pid, int position, int distance) {
 	}
 

@@ -7,6 +7,11 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentStore;
 import io.pglockwatch.poll.TargetStatus;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -19,9 +24,13 @@ import org.springframework.web.server.ResponseStatusException;
 /** {@code /api/v1/incidents}: incident history, newest first, and one incident in full. */
 @RestController
 @RequestMapping(path = "/api/v1/incidents", produces = "application/json")
+@Tag(name = "incidents", description = "Incident history from the incident store")
 class IncidentApiController {
 
 	static final int MAX_LIMIT = 1000;
+
+	static final String STORE_UNAVAILABLE = "The incident store cannot be read right now (the live endpoints of "
+			+ "/api/v1/targets still answer; the store health component says why)";
 
 	private final IncidentStore store;
 
@@ -40,15 +49,32 @@ class IncidentApiController {
 	 * @param target a configured target's name
 	 * @param kind ddl-lock-queue, blocking-chain or idle-blocker
 	 */
+	@Operation(summary = "Incident history, newest first")
+	@ApiResponse(responseCode = "200", description = "The incidents that match, newest first")
+	@ApiResponse(responseCode = "503", description = STORE_UNAVAILABLE)
 	@GetMapping
-	List<IncidentView> incidents(@RequestParam(required = false) String state,
-			@RequestParam(required = false) String target, @RequestParam(required = false) String kind,
+	List<IncidentView> incidents(
+			@Parameter(description = "open (open or escalated) or resolved; all when absent",
+					schema = @Schema(allowableValues = { "open", "resolved" }))
+			@RequestParam(required = false) String state,
+			@Parameter(description = "only this target's incidents; a configured target's name")
+			@RequestParam(required = false) String target,
+			@Parameter(description = "only incidents of this kind; all when absent",
+					schema = @Schema(allowableValues = { "ddl-lock-queue", "blocking-chain", "idle-blocker" }))
+			@RequestParam(required = false) String kind,
+			@Parameter(description = "at most this many incidents",
+					schema = @Schema(minimum = "1", maximum = "1000", defaultValue = "100"))
 			@RequestParam(defaultValue = "100") int limit) {
 		return this.store.find(query(state, target, kind, limit)).stream().map(IncidentView::of).toList();
 	}
 
+	@Operation(summary = "One incident in full", description = "With its timeline, the lock-wait graph at its peak "
+			+ "(null when the stored graph cannot be read), its alert events and what the guard did about it.")
+	@ApiResponse(responseCode = "200", description = "The incident")
+	@ApiResponse(responseCode = "404", description = "No incident with this id")
+	@ApiResponse(responseCode = "503", description = STORE_UNAVAILABLE)
 	@GetMapping("/{id}")
-	IncidentView.Detail incident(@PathVariable String id) {
+	IncidentView.Detail incident(@Parameter(description = "The incident's id, as in the history") @PathVariable String id) {
 		return this.details.of(id)
 			.orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no incident with id '" + id + "'"));
 	}

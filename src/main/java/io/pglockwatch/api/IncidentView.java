@@ -10,8 +10,11 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.guard.GuardRecord;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /** The JSON form of an incident; durations in seconds. */
+@Schema(description = "An incident: a lock situation that crossed its thresholds, from opening to resolution "
+		+ "(docs/api.md#incidents); durations in seconds")
 public record IncidentView(String id, String dedupKey, String target, String kind, String severity, String state,
 		Instant openedAt, Instant escalatedAt, Instant resolvedAt, Instant lastSeenAt, String database, String relation,
 		int queueDepth, int peakQueueDepth, Double peakMaxWaitSeconds, Ddl ddl, Session rootBlocker) {
@@ -27,6 +30,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 		return duration == null ? null : duration.toMillis() / 1000.0;
 	}
 
+	@Schema(description = "The waiting DDL of a ddl-lock-queue incident")
 	public record Ddl(Session session, String mode, String relation, Double waitSeconds) {
 
 		public static Ddl of(DdlFacts ddl) {
@@ -36,6 +40,8 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 
 	}
 
+	@Schema(name = "IncidentSession", description = "A session as the incident recorded it (the DDL's, or the root "
+			+ "blocker's)")
 	public record Session(int pid, String gid, Instant backendStart, String state, String applicationName, String user,
 			String clientAddress, String database, Instant xactStart, Double transactionAgeSeconds, Double idleSeconds,
 			String statement, String commandTag) {
@@ -50,6 +56,8 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 	}
 
 	/** One incident with its timeline, the graph at its peak, its alert events and what the guard did about it. */
+	@Schema(name = "IncidentDetail", description = "One incident with its timeline, the graph at its peak (null when "
+			+ "the stored graph cannot be read), its alert events and the guard's actions")
 	public record Detail(IncidentView incident, List<Point> timeline, GraphView graphAtPeak, List<Alert> alerts,
 			List<GuardActionView> guardActions) {
 	}
@@ -60,8 +68,12 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 	 * @param actor {@code guard}, or {@code operator:<login>} for a cancel from the dashboard
 	 * @param mode the guard's mode then ({@code off}, {@code dry-run}, {@code enforce}); null for actions recorded
 	 * before the mode was
-	 * @param outcome e.g. {@code cancelled}, {@code dry-run}, {@code skipped}, {@code gone}, {@code not-permitted}
+	 * @param outcome e.g. {@code cancelled}, {@code dry-run}, {@code excluded}, {@code gone}, {@code not-permitted}
 	 */
+	@Schema(name = "GuardAction", description = "One guard decision or operator action about the incident, dry-runs "
+			+ "and skipped decisions included (docs/api.md): action cancel-ddl or terminate-idle-blocker; actor guard "
+			+ "or operator:<login>; mode off, dry-run or enforce (null for actions recorded before it was stored); "
+			+ "outcome as in docs/guard.md")
 	public record GuardActionView(Instant at, String action, String actor, String mode, String outcome, int pid,
 			Instant backendStart, String applicationName, String user, String reason) {
 
@@ -73,6 +85,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 	}
 
 	/** One alert event of the incident and how its delivery went. */
+	@Schema(description = "An alert event (PagerDuty or webhook) and how its delivery went")
 	public record Alert(long id, String channel, String action, String dedupKey, String state, int attempts,
 			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError) {
 
@@ -84,6 +97,7 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 
 	}
 
+	@Schema(name = "TimelinePoint", description = "The incident's queue at one poll")
 	public record Point(Instant at, int queueDepth, double maxWaitSeconds) {
 
 		public static Point of(TimelinePoint p) {

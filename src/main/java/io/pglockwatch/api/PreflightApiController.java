@@ -10,6 +10,11 @@ import io.pglockwatch.preflight.PreflightService;
 import io.pglockwatch.sql.QualifiedName;
 import io.pglockwatch.sql.StatementLockModes.Classification;
 import io.pglockwatch.sql.StatementLockModes;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -25,6 +30,7 @@ import org.springframework.web.server.ResponseStatusException;
  */
 @RestController
 @RequestMapping(path = "/api/v1/targets", produces = "application/json")
+@Tag(name = "preflight", description = "Would this DDL queue on the target right now? (docs/preflight.md)")
 class PreflightApiController {
 
 	private final TargetStatus status;
@@ -36,9 +42,23 @@ class PreflightApiController {
 		this.preflight = preflight;
 	}
 
+	@Operation(summary = "Would this statement, or this lock, queue on the target now?",
+			description = "Pass either statement= (a DDL statement, whose lock modes come from the statement) or "
+					+ "relation= with mode=. Reads the target live, once per call.")
+	@ApiResponse(responseCode = "200", description = "The answer: safe is true when nothing holds a conflicting lock")
+	@ApiResponse(responseCode = "404", description = "No target of this name is configured")
+	@ApiResponse(responseCode = "503", description = "The target cannot be read right now")
 	@GetMapping("/{name}/preflight")
-	PreflightView preflight(@PathVariable String name, @RequestParam(required = false) String relation,
-			@RequestParam(required = false) String mode, @RequestParam(required = false) String statement) {
+	PreflightView preflight(@Parameter(description = TargetApiController.TARGET_NAME) @PathVariable String name,
+			@Parameter(description = "a relation (schema-qualified or not); needs mode=")
+			@RequestParam(required = false) String relation,
+			@Parameter(description = "the lock mode to check for relation=; case and spaces are ignored (e.g. "
+					+ "ACCESS EXCLUSIVE)", schema = @Schema(allowableValues = { "AccessShareLock", "RowShareLock",
+							"RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock",
+							"ExclusiveLock", "AccessExclusiveLock" }))
+			@RequestParam(required = false) String mode,
+			@Parameter(description = "a DDL statement, e.g. ALTER TABLE orders ADD COLUMN note text")
+			@RequestParam(required = false) String statement) {
 		if (this.status.get(name) == null) {
 			throw new ResponseStatusException(HttpStatus.NOT_FOUND,
 					"unknown target '" + name + "'; configured: " + this.status.names());
@@ -100,6 +120,8 @@ class PreflightApiController {
 	 * {@code relation=}
 	 * @param concurrently the statement runs in several transactions and waits for older ones
 	 */
+	@Schema(name = "Preflight", description = "Whether the statement, or the lock, would queue on the target now "
+			+ "(docs/preflight.md)")
 	record PreflightView(String target, boolean safe, String mode, String statementKind, boolean concurrently,
 			List<PreflightResult.RelationCheck> relations, List<PreflightResult.Conflict> conflicts,
 			List<PreflightResult.Conflict> olderTransactions) {

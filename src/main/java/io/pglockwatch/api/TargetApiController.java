@@ -6,6 +6,10 @@ import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.poll.TargetState;
 import io.pglockwatch.poll.TargetStatus;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -17,7 +21,10 @@ import org.springframework.web.server.ResponseStatusException;
 /** {@code /api/v1/targets}: every target's state, and one target's live wait graph. */
 @RestController
 @RequestMapping(path = "/api/v1/targets", produces = "application/json")
+@Tag(name = "targets", description = "The monitored PostgreSQL servers: their state and live lock-wait graphs")
 public class TargetApiController {
+
+	static final String TARGET_NAME = "A target's name, as configured in pglockwatch.targets[N].name";
 
 	private final TargetStatus status;
 
@@ -31,18 +38,30 @@ public class TargetApiController {
 		this.guard = guard;
 	}
 
+	@Operation(summary = "Every configured target's state", description = "In configuration order, as of each target's latest poll.")
+	@ApiResponse(responseCode = "200", description = "One entry per configured target")
 	@GetMapping
 	List<TargetView> targets() {
 		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()))).toList();
 	}
 
+	@Operation(summary = "One target's state")
+	@ApiResponse(responseCode = "200", description = "The target's state")
+	@ApiResponse(responseCode = "404", description = "No target of this name is configured")
 	@GetMapping("/{name}")
-	TargetView target(@PathVariable String name) {
+	TargetView target(@Parameter(description = TARGET_NAME) @PathVariable String name) {
 		return TargetView.of(state(name), this.incidents.openCount(name), this.guard.problem(name));
 	}
 
+	@Operation(summary = "A target's live lock-wait graph",
+			description = "Who waits for whom, as of the target's latest successful poll: the edges are what "
+					+ "pg_blocking_pids() reports. A graph with no sessions means nobody waits for a lock.")
+	@ApiResponse(responseCode = "200", description = "The graph")
+	@ApiResponse(responseCode = "404", description = "No target of this name is configured")
+	@ApiResponse(responseCode = "503", description = "The target has not been polled yet, or its latest poll failed "
+			+ "(an older graph is not served: its sessions may be gone)")
 	@GetMapping("/{name}/graph")
-	GraphView graph(@PathVariable String name) {
+	GraphView graph(@Parameter(description = TARGET_NAME) @PathVariable String name) {
 		TargetState state = state(name);
 		if (state.freshGraph() == null) {
 			String why = (state.up() == null) ? "has not been polled yet"

@@ -4,6 +4,7 @@ import java.time.Instant;
 
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.poll.TargetState;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /**
  * One target in {@code GET /api/v1/targets}.
@@ -14,6 +15,7 @@ import io.pglockwatch.poll.TargetState;
  * @param warning e.g. a missing privilege
  * @param guardProblem why the guard could not act on this target the last time it tried (e.g. not permitted)
  */
+@Schema(description = "A target's state as of its latest poll (docs/api.md#get-apiv1targets)")
 public record TargetView(String name, Boolean up, Instant lastPollAt, Instant lastSuccessfulPollAt, String serverVersion,
 		Long lockWaiters, Integer ddlQueueDepth, int openIncidents, String error, String failureReason,
 		String warning, String guardProblem) {

@@ -19,8 +19,8 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Authenticates {@code Authorization: Bearer <token>} on the JSON API against the configured tokens' SHA-256,
- * compared in constant time. A wrong token is a 401, never a fall-through to other authentication.
+ * Authenticates {@code Authorization: Bearer <token>} on the JSON API and its OpenAPI description against the
+ * configured tokens' SHA-256, compared in constant time. A wrong token is a 401, never a fall-through to other authentication.
  */
 final class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -37,7 +37,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
 	@Override
 	protected boolean shouldNotFilter(HttpServletRequest request) {
-		return !request.getRequestURI().startsWith(request.getContextPath() + "/api/");
+		return !ApiPaths.matches(request);
 	}
 
 	@Override

@@ -27,7 +27,10 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.HttpStatusEntryPoint;
 import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.header.writers.ContentSecurityPolicyHeaderWriter;
+import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
@@ -51,6 +54,13 @@ public class SecurityConfiguration {
 	 */
 	static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
 			+ "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+	/**
+	 * Swagger UI (springdoc's, served from its jar) applies inline styles as it renders; its scripts stay 'self'. It
+	 * shows only the API description and the API's own answers, which it renders as text.
+	 */
+	static final String SWAGGER_UI_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self';",
+			"style-src 'self' 'unsafe-inline';");
 
 	@Bean
 	PasswordEncoder passwordEncoder(ObjectProvider<Clock> clock) {
@@ -98,7 +108,7 @@ public class SecurityConfiguration {
 	@Bean
 	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security, LoginThrottle throttle,
 			LoginFailureLog failures, ProblemResponses problems) throws Exception {
-		RequestMatcher api = (request) -> request.getRequestURI().startsWith(request.getContextPath() + "/api/");
+		RequestMatcher api = ApiPaths::matches;
 		http.authorizeHttpRequests((requests) -> {
 			requests.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus", "/login",
 					"/webjars/**", "/css/**", "/js/**", "/favicon.ico", "/error")
@@ -122,7 +132,12 @@ public class SecurityConfiguration {
 		// and pipelines do, e.g. an operator's POST /actuator/loggers/...) carries no cookie a foreign page could
 		// borrow, and browsers never cache Basic credentials here: the API answers 401 without a Basic challenge.
 		http.csrf((csrf) -> csrf.ignoringRequestMatchers((request) -> request.getHeader("Authorization") != null));
-		http.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(CONTENT_SECURITY_POLICY))
+		RequestMatcher swaggerUi = PathPatternRequestMatcher.withDefaults().matcher("/swagger-ui/**");
+		// the first policy that matches is written; a later writer sees the header and leaves it
+		http.headers((headers) -> headers
+			.addHeaderWriter(new DelegatingRequestMatcherHeaderWriter(swaggerUi,
+					new ContentSecurityPolicyHeaderWriter(SWAGGER_UI_CONTENT_SECURITY_POLICY)))
+			.addHeaderWriter(new ContentSecurityPolicyHeaderWriter(CONTENT_SECURITY_POLICY))
 			.referrerPolicy((referrer) -> referrer.policy(ReferrerPolicy.SAME_ORIGIN))
 			.frameOptions((frames) -> frames.deny()));
 		http.formLogin((form) -> form.loginPage("/login").permitAll());
