@@ -32,7 +32,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
  * Login for the dashboard (form) and the JSON API (HTTP Basic, or a bearer token for pipelines), users from
- * configuration with bcrypt hashes.
+ * configuration with bcrypt hashes; with single sign-on on, also login at an OpenID Connect provider and its JWTs as
+ * bearer tokens ({@link SingleSignOn}).
  * Health and Prometheus stay reachable without login for probes and scrapers (put them on
  * {@code management.server.port} to keep them off the public port). CSRF protects every state change.
  */
@@ -97,7 +98,12 @@ public class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security, LoginThrottle throttle,
-			LoginFailureLog failures, ProblemResponses problems) throws Exception {
+			LoginFailureLog failures, ProblemResponses problems, ObjectProvider<SingleSignOn> singleSignOn)
+			throws Exception {
+		SingleSignOn sso = singleSignOn.getIfAvailable();
+		if (sso != null) {
+			sso.configure(http); // first: its page for people without a role comes before the rules below
+		}
 		RequestMatcher api = (request) -> request.getRequestURI().startsWith(request.getContextPath() + "/api/");
 		http.authorizeHttpRequests((requests) -> {
 			requests.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus", "/login",
@@ -115,14 +121,15 @@ public class SecurityConfiguration {
 				requests.anyRequest().permitAll();
 			}
 		});
-		http.addFilterBefore(new BearerTokenFilter(security.apiTokens(), problems),
+		http.addFilterBefore(new BearerTokenFilter(security.apiTokens(), sso != null, problems),
 				BasicAuthenticationFilter.class);
 		http.addFilterBefore(new LoginGuard(throttle, failures, problems), UsernamePasswordAuthenticationFilter.class);
 		// CSRF guards the cookie session of the pages. A request that authenticates itself (Basic or bearer, as curl
 		// and pipelines do, e.g. an operator's POST /actuator/loggers/...) carries no cookie a foreign page could
 		// borrow, and browsers never cache Basic credentials here: the API answers 401 without a Basic challenge.
 		http.csrf((csrf) -> csrf.ignoringRequestMatchers((request) -> request.getHeader("Authorization") != null));
-		http.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(CONTENT_SECURITY_POLICY))
+		String policy = (sso != null) ? sso.contentSecurityPolicy(CONTENT_SECURITY_POLICY) : CONTENT_SECURITY_POLICY;
+		http.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(policy))
 			.referrerPolicy((referrer) -> referrer.policy(ReferrerPolicy.SAME_ORIGIN))
 			.frameOptions((frames) -> frames.deny()));
 		http.formLogin((form) -> form.loginPage("/login").permitAll());
