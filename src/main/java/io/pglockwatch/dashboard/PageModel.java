@@ -39,6 +39,12 @@ class PageModel {
 		return this.security.oidc().enabled();
 	}
 
+	/** Whether the login page shows the form for local users: not when single sign-on is the only way in. */
+	@ModelAttribute("localUsers")
+	boolean localUsers() {
+		return !this.security.users().isEmpty() || !this.security.oidc().enabled();
+	}
+
 	/**
 	 * A page that needs the incident store while it cannot be read: 503 with an error page that says so, without the
 	 * SQL or the database's own words.

@@ -154,6 +154,8 @@ class SingleSignOnIntegrationTests {
 	private static void logInAtTheProvider(String user) {
 		browser.get(base + "/");
 		waitUpTo(10).until((d) -> d.getCurrentUrl().endsWith("/login"));
+		// no local users configured: the page offers single sign-on only
+		assertThat(browser.findElements(By.name("password"))).isEmpty();
 		browser.findElement(By.linkText("Log in with single sign-on")).click();
 		waitUpTo(10).until((d) -> d.getCurrentUrl().startsWith(provider.issuer() + "/login"));
 		browser.findElement(By.name("username")).sendKeys(user);
