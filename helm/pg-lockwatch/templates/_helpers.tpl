@@ -150,6 +150,14 @@ Where the store password comes from: "ref", "secret" or "" (as for targets).
 {{/*
 "true" when the PagerDuty channel is on.
 */}}
+{{/*
+"true" while single sign-on is on (config.security.oidc.issuer-uri set).
+*/}}
+{{- define "pg-lockwatch.oidcEnabled" -}}
+{{- $security := default dict .Values.config.security }}
+{{- if index (default dict $security.oidc) "issuer-uri" }}true{{- end }}
+{{- end }}
+
 {{- define "pg-lockwatch.pagerdutyEnabled" -}}
 {{- if or .Values.pagerduty.enabled .Values.pagerduty.routingKey }}true{{- end }}
 {{- end }}
@@ -180,6 +188,12 @@ the chart's defaults passes.
 {{- fail "set the PagerDuty routing key as pagerduty.routingKey (or in existingSecret), not under config: it is a secret" }}
 {{- end }}
 {{- end }}
+{{- if and (hasKey .Values.config "security") (hasKey (default dict .Values.config.security.oidc) "client-secret") }}
+{{- fail "set the single sign-on client secret as oidc.clientSecret (or in existingSecret), not under config: it is a secret" }}
+{{- end }}
+{{- if and (include "pg-lockwatch.oidcEnabled" .) (not .Values.oidc.clientSecret) (not .Values.existingSecret) }}
+{{- fail "config.security.oidc.issuer-uri needs oidc.clientSecret, or key oidc-client-secret in existingSecret" }}
+{{- end }}
 {{- if and .Values.pagerduty.enabled (not .Values.pagerduty.routingKey) (not .Values.existingSecret) }}
 {{- fail "pagerduty.enabled needs pagerduty.routingKey, or key pagerduty-routing-key in existingSecret" }}
 {{- end }}
@@ -203,8 +217,8 @@ the chart's defaults passes.
 {{- fail (printf "user %s needs a passwordHash (bcrypt), or existingSecret" $u.name) }}
 {{- end }}
 {{- end }}
-{{- if and .Values.existingSecret (or .Values.pagerduty.routingKey .Values.store.postgresql.password) }}
-{{- fail "existingSecret is set: put pagerduty-routing-key and store-password in it, not in pagerduty.routingKey / store.postgresql.password" }}
+{{- if and .Values.existingSecret (or .Values.pagerduty.routingKey .Values.store.postgresql.password .Values.oidc.clientSecret) }}
+{{- fail "existingSecret is set: put pagerduty-routing-key, store-password and oidc-client-secret in it, not in pagerduty.routingKey / store.postgresql.password / oidc.clientSecret" }}
 {{- end }}
 {{- end }}
 

@@ -14,7 +14,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.ModelAttribute;
 
 /**
- * What every page's layout needs: whether login is on (when off, a banner says so); and the answer of every page
+ * What every page's layout needs: whether login is on (when off, a banner says so), whether single sign-on is on; and the answer of every page
  * when the incident store cannot be read.
  */
 @ControllerAdvice(assignableTypes = { DashboardController.class, IncidentPageController.class, LoginController.class })
@@ -31,6 +31,18 @@ class PageModel {
 	@ModelAttribute("loginRequired")
 	boolean loginRequired() {
 		return this.security.loginRequired();
+	}
+
+	/** Whether the login page offers single sign-on. */
+	@ModelAttribute("singleSignOn")
+	boolean singleSignOn() {
+		return this.security.oidc().enabled();
+	}
+
+	/** Whether the login page shows the form for local users: not when single sign-on is the only way in. */
+	@ModelAttribute("localUsers")
+	boolean localUsers() {
+		return !this.security.users().isEmpty() || !this.security.oidc().enabled();
 	}
 
 	/**

@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -20,7 +21,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Authenticates {@code Authorization: Bearer <token>} on the JSON API and its OpenAPI description against the
- * configured tokens' SHA-256, compared in constant time. A wrong token is a 401, never a fall-through to other authentication.
+ * configured tokens' SHA-256, compared in constant time. A wrong token is a 401, never a fall-through to other
+ * authentication, except a token shaped like a JWT while single sign-on is on: that one is left to the provider's JWT
+ * check, which answers 401 itself when the JWT is not valid.
  */
 final class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -28,11 +31,25 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
 	private final List<SecurityProperties.ApiToken> tokens;
 
+	private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
+
 	private final ProblemResponses problems;
 
-	BearerTokenFilter(List<SecurityProperties.ApiToken> tokens, ProblemResponses problems) {
+	private final boolean jwtsChecked;
+
+	/**
+	 * @param jwtsChecked whether a JWT-shaped token that is no static token goes on to the JWT check (single sign-on
+	 * on)
+	 */
+	BearerTokenFilter(List<SecurityProperties.ApiToken> tokens, boolean jwtsChecked, ProblemResponses problems) {
 		this.tokens = tokens;
+		this.jwtsChecked = jwtsChecked;
 		this.problems = problems;
+	}
+
+	/** Three base64url parts joined by dots (a JWS in compact form); a static token is hex or base64, never this. */
+	static boolean looksLikeJwt(String token) {
+		return JWT.matcher(token).matches();
 	}
 
 	@Override
@@ -48,12 +65,17 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 			chain.doFilter(request, response);
 			return;
 		}
-		byte[] presented = sha256(header.substring(PREFIX.length()).trim());
+		String token = header.substring(PREFIX.length()).trim();
+		byte[] presented = sha256(token);
 		SecurityProperties.ApiToken match = null;
-		for (SecurityProperties.ApiToken token : this.tokens) {
-			if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(token.sha256().toLowerCase()))) {
-				match = token;
+		for (SecurityProperties.ApiToken configured : this.tokens) {
+			if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(configured.sha256().toLowerCase()))) {
+				match = configured;
 			}
+		}
+		if (match == null && this.jwtsChecked && looksLikeJwt(token)) {
+			chain.doFilter(request, response);
+			return;
 		}
 		if (match == null) {
 			this.problems.write(request, response, HttpStatus.UNAUTHORIZED,

@@ -35,7 +35,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
  * Login for the dashboard (form) and the JSON API (HTTP Basic, or a bearer token for pipelines), users from
- * configuration with bcrypt hashes.
+ * configuration with bcrypt hashes; with single sign-on on, also login at an OpenID Connect provider and its JWTs as
+ * bearer tokens ({@link SingleSignOn}).
  * Health and Prometheus stay reachable without login for probes and scrapers (put them on
  * {@code management.server.port} to keep them off the public port). CSRF protects every state change.
  */
@@ -107,7 +108,12 @@ public class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain securityFilterChain(HttpSecurity http, SecurityProperties security, LoginThrottle throttle,
-			LoginFailureLog failures, ProblemResponses problems) throws Exception {
+			LoginFailureLog failures, ProblemResponses problems, ObjectProvider<SingleSignOn> singleSignOn)
+			throws Exception {
+		SingleSignOn sso = singleSignOn.getIfAvailable();
+		if (sso != null) {
+			sso.configure(http); // first: its page for people without a role comes before the rules below
+		}
 		RequestMatcher api = ApiPaths::matches;
 		http.authorizeHttpRequests((requests) -> {
 			requests.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus", "/login",
@@ -125,7 +131,7 @@ public class SecurityConfiguration {
 				requests.anyRequest().permitAll();
 			}
 		});
-		http.addFilterBefore(new BearerTokenFilter(security.apiTokens(), problems),
+		http.addFilterBefore(new BearerTokenFilter(security.apiTokens(), sso != null, problems),
 				BasicAuthenticationFilter.class);
 		http.addFilterBefore(new LoginGuard(throttle, failures, problems), UsernamePasswordAuthenticationFilter.class);
 		// CSRF guards the cookie session of the pages. A request that authenticates itself (Basic or bearer, as curl
@@ -133,11 +139,14 @@ public class SecurityConfiguration {
 		// borrow, and browsers never cache Basic credentials here: the API answers 401 without a Basic challenge.
 		http.csrf((csrf) -> csrf.ignoringRequestMatchers((request) -> request.getHeader("Authorization") != null));
 		RequestMatcher swaggerUi = PathPatternRequestMatcher.withDefaults().matcher("/swagger-ui/**");
+		String policy = (sso != null) ? sso.contentSecurityPolicy(CONTENT_SECURITY_POLICY) : CONTENT_SECURITY_POLICY;
+		String swaggerUiPolicy = (sso != null) ? sso.contentSecurityPolicy(SWAGGER_UI_CONTENT_SECURITY_POLICY)
+				: SWAGGER_UI_CONTENT_SECURITY_POLICY;
 		// the first policy that matches is written; a later writer sees the header and leaves it
 		http.headers((headers) -> headers
 			.addHeaderWriter(new DelegatingRequestMatcherHeaderWriter(swaggerUi,
-					new ContentSecurityPolicyHeaderWriter(SWAGGER_UI_CONTENT_SECURITY_POLICY)))
-			.addHeaderWriter(new ContentSecurityPolicyHeaderWriter(CONTENT_SECURITY_POLICY))
+					new ContentSecurityPolicyHeaderWriter(swaggerUiPolicy)))
+			.addHeaderWriter(new ContentSecurityPolicyHeaderWriter(policy))
 			.referrerPolicy((referrer) -> referrer.policy(ReferrerPolicy.SAME_ORIGIN))
 			.frameOptions((frames) -> frames.deny()));
 		http.formLogin((form) -> form.loginPage("/login").permitAll());

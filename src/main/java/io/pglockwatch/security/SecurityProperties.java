@@ -6,6 +6,7 @@ import java.util.Set;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 
@@ -20,11 +21,13 @@ import org.springframework.validation.annotation.Validated;
  * @param loginRequired when false, everyone may see and do everything (the demo does this, and says so)
  * @param users who may log in; at least one while login is required
  * @param apiTokens bearer tokens for pipelines calling the JSON API
+ * @param oidc single sign-on through an OpenID Connect provider, for people and pipelines; off while its issuer URI
+ * is empty
  */
 @Validated
 @ConfigurationProperties(prefix = "pglockwatch.security", ignoreUnknownFields = false)
 public record SecurityProperties(@DefaultValue("true") boolean loginRequired, List<@Valid User> users,
-		List<@Valid ApiToken> apiTokens) {
+		List<@Valid ApiToken> apiTokens, @Valid @DefaultValue Oidc oidc) {
 
 	public SecurityProperties {
 		users = (users == null) ? List.of() : List.copyOf(users);
@@ -38,9 +41,10 @@ public record SecurityProperties(@DefaultValue("true") boolean loginRequired, Li
 	}
 
 	@AssertTrue(message = "pglockwatch.security.users must name at least one user while "
-			+ "pglockwatch.security.login-required is true (see docs/configuration.md#login)")
+			+ "pglockwatch.security.login-required is true and single sign-on is off "
+			+ "(pglockwatch.security.oidc.issuer-uri empty; see docs/configuration.md#login)")
 	boolean isUsersConfiguredWhenLoginRequired() {
-		return !this.loginRequired || !this.users.isEmpty();
+		return !this.loginRequired || !this.users.isEmpty() || this.oidc.enabled();
 	}
 
 	/**
@@ -74,6 +78,73 @@ public record SecurityProperties(@DefaultValue("true") boolean loginRequired, Li
 		@Override
 		public String toString() {
 			return "User[name=" + this.name + ", role=" + this.role + "]";
+		}
+
+	}
+
+	/**
+	 * Single sign-on through an OpenID Connect provider: people log in at the provider (authorization code flow),
+	 * pipelines send the provider's JWT access tokens as bearer tokens on the JSON API. Both get their role from the
+	 * same claim. Off while {@code issuerUri} is empty.
+	 *
+	 * @param issuerUri the provider's issuer ({@code https://login.example.com/realms/sre}); its
+	 * {@code /.well-known/openid-configuration} is read on the first login or JWT, not at startup
+	 * @param clientId the client id registered at the provider for pg-lockwatch
+	 * @param clientSecret the client's secret (client_secret_basic). A secret: never logged or shown
+	 * @param rolesClaim the claim of the ID token, user info or JWT that lists the user's groups or roles; a dotted
+	 * path reaches into nested objects ({@code realm_access.roles})
+	 * @param viewerValues claim values that make a viewer
+	 * @param operatorValues claim values that make an operator (who is a viewer too)
+	 * @param scopes the scopes asked for at login; {@code openid} is required
+	 * @param jwtAudience when set, a JWT bearer token must name this audience ({@code aud}); when empty any
+	 * audience is accepted
+	 */
+	public record Oidc(
+			@Pattern(regexp = "(https?://.+)?", message = "must be the provider's http(s) issuer URL, or empty for single sign-on off") @DefaultValue("") String issuerUri,
+			@DefaultValue("") String clientId, @DefaultValue("") String clientSecret,
+			@NotBlank(message = "must name a claim") @DefaultValue("groups") String rolesClaim,
+			List<String> viewerValues, List<String> operatorValues,
+			@DefaultValue({ "openid", "profile", "email" }) List<String> scopes, @DefaultValue("") String jwtAudience) {
+
+		public Oidc {
+			viewerValues = (viewerValues == null) ? List.of() : List.copyOf(viewerValues);
+			operatorValues = (operatorValues == null) ? List.of() : List.copyOf(operatorValues);
+			scopes = (scopes == null) ? List.of() : List.copyOf(scopes);
+		}
+
+		/** Whether single sign-on is on: an issuer is configured. */
+		public boolean enabled() {
+			return this.issuerUri != null && !this.issuerUri.isBlank();
+		}
+
+		@AssertTrue(message = "pglockwatch.security.oidc.client-id and pglockwatch.security.oidc.client-secret must be "
+				+ "set while pglockwatch.security.oidc.issuer-uri is set")
+		boolean isClientSetWhenEnabled() {
+			return !enabled() || (notBlank(this.clientId) && notBlank(this.clientSecret));
+		}
+
+		@AssertTrue(message = "pglockwatch.security.oidc.viewer-values or pglockwatch.security.oidc.operator-values "
+				+ "must name at least one value while pglockwatch.security.oidc.issuer-uri is set: otherwise nobody "
+				+ "who logs in gets a role")
+		boolean isRoleValuesSetWhenEnabled() {
+			return !enabled() || !this.viewerValues.isEmpty() || !this.operatorValues.isEmpty();
+		}
+
+		@AssertTrue(message = "pglockwatch.security.oidc.scopes must include openid")
+		boolean isOpenidScopeRequested() {
+			return !enabled() || this.scopes.contains("openid");
+		}
+
+		private static boolean notBlank(String value) {
+			return value != null && !value.isBlank();
+		}
+
+		@Override
+		public String toString() {
+			return "Oidc[issuerUri=" + this.issuerUri + ", clientId=" + this.clientId + ", clientSecret="
+					+ (notBlank(this.clientSecret) ? "******" : "") + ", rolesClaim=" + this.rolesClaim
+					+ ", viewerValues=" + this.viewerValues + ", operatorValues=" + this.operatorValues + ", scopes="
+					+ this.scopes + ", jwtAudience=" + this.jwtAudience + "]";
 		}
 
 	}

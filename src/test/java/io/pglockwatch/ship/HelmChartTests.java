@@ -395,6 +395,22 @@ class HelmChartTests {
 	}
 
 	@Test
+	void singleSignOnTakesItsClientSecretFromTheSecretOnly() {
+		Manifests m = HelmChart.render(HelmChart.CI.resolve("default-values.yaml"),
+				Map.of("config.security.oidc.issuer-uri", "https://login.example.com/realms/sre",
+						"config.security.oidc.client-id", "pg-lockwatch", "oidc.clientSecret", "s3cr3t-client"));
+		assertThat(secretRef(m.env(), "PGLOCKWATCH_SECURITY_OIDC_CLIENT_SECRET"))
+			.isEqualTo(HelmChart.FULLNAME + "/oidc-client-secret");
+		assertThat(m.applicationYamlText()).contains("https://login.example.com/realms/sre").doesNotContain("s3cr3t-client");
+		assertThatThrownBy(() -> HelmChart.render(HelmChart.CI.resolve("default-values.yaml"),
+				Map.of("config.security.oidc.issuer-uri", "https://login.example.com")))
+			.hasMessageContaining("oidc.clientSecret");
+		assertThatThrownBy(() -> HelmChart.render(HelmChart.CI.resolve("default-values.yaml"),
+				Map.of("config.security.oidc.client-secret", "s3cr3t-client")))
+			.hasMessageContaining("not under config");
+	}
+
+	@Test
 	void refusesAPasswordInValuesNextToExistingSecret() {
 		assertThatThrownBy(() -> HelmChart.render(HelmChart.CI.resolve("existing-secret-values.yaml"),
 				Map.of("targets[0].password", "pw")))
@@ -423,13 +439,16 @@ class HelmChartTests {
 
 	/**
 	 * values.yaml's {@code config} block lists every pg-lockwatch setting with the service's own default, so
-	 * it documents them and never pins a stale one. Lists (targets, users) and the routing key are elsewhere.
+	 * it documents them and never pins a stale one. Lists (targets, users), the routing key and the single sign-on
+	 * client secret are elsewhere.
 	 */
 	@Test
 	void valuesConfigIsEverySettingWithTheServicesDefault() throws IOException {
 		Map<String, String> expected = new TreeMap<>();
 		PropertyPaths.all().forEach((path, value) -> expected.put(path.substring("pglockwatch.".length()), value));
-		expected.keySet().removeIf((p) -> p.contains("[N]") || p.equals("alerts.pagerduty.routing-key"));
+		expected.keySet()
+			.removeIf((p) -> p.contains("[N]") || p.equals("alerts.pagerduty.routing-key")
+					|| p.equals("security.oidc.client-secret"));
 		Map<String, String> actual = new TreeMap<>();
 		walk("", HelmChart.map(HelmChart.loadYaml(HelmChart.DIR.resolve("values.yaml")), "config"),
 				(path, value) -> actual.put(path, String.valueOf(value)));
