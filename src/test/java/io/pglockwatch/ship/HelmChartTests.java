@@ -404,7 +404,7 @@ class HelmChartTests {
 		assertThat(m.applicationYamlText()).contains("https://login.example.com/realms/sre").doesNotContain("s3cr3t-client");
 		assertThatThrownBy(() -> HelmChart.render(HelmChart.CI.resolve("default-values.yaml"),
 				Map.of("config.security.oidc.issuer-uri", "https://login.example.com")))
-			.hasMessageContaining("oidc.clientSecret");
+			.hasMessageContaining("/oidc/clientSecret");
 		assertThatThrownBy(() -> HelmChart.render(HelmChart.CI.resolve("default-values.yaml"),
 				Map.of("config.security.oidc.client-secret", "s3cr3t-client")))
 			.hasMessageContaining("not under config");
