@@ -10,7 +10,7 @@ import org.springframework.security.core.authority.SimpleGrantedAuthority;
 
 /**
  * The one mapping from a provider's claims to pg-lockwatch's roles, for people who log in through single sign-on and
- * for JWT bearer tokens alike: a value of {@code operator-values} in the roles claim makes an operator (and a viewer),
+ * for JWT bearer tokens alike: a value of {@code operator-values} in the role claim makes an operator (and a viewer),
  * a value of {@code viewer-values} a viewer, anything else nothing.
  */
 final class RoleClaims {
@@ -22,7 +22,7 @@ final class RoleClaims {
 	private final List<String> operatorValues;
 
 	RoleClaims(SecurityProperties.Oidc oidc) {
-		this.claim = oidc.rolesClaim();
+		this.claim = oidc.roleClaim();
 		this.viewerValues = oidc.viewerValues();
 		this.operatorValues = oidc.operatorValues();
 	}
@@ -41,7 +41,7 @@ final class RoleClaims {
 	}
 
 	/**
-	 * The values of the roles claim: a JSON array of strings, or one string. A dotted name that is not a claim of its
+	 * The values of the role claim: a JSON array of strings, or one string. A dotted name that is not a claim of its
 	 * own reaches into nested objects ({@code realm_access.roles}).
 	 */
 	List<String> valuesIn(Map<String, Object> claims) {

@@ -91,7 +91,7 @@ public record SecurityProperties(@DefaultValue("true") boolean loginRequired, Li
 	 * {@code /.well-known/openid-configuration} is read on the first login or JWT, not at startup
 	 * @param clientId the client id registered at the provider for pg-lockwatch
 	 * @param clientSecret the client's secret (client_secret_basic). A secret: never logged or shown
-	 * @param rolesClaim the claim of the ID token, user info or JWT that lists the user's groups or roles; a dotted
+	 * @param roleClaim the claim of the ID token, user info or JWT that lists the user's groups or roles; a dotted
 	 * path reaches into nested objects ({@code realm_access.roles})
 	 * @param viewerValues claim values that make a viewer
 	 * @param operatorValues claim values that make an operator (who is a viewer too)
@@ -102,7 +102,7 @@ public record SecurityProperties(@DefaultValue("true") boolean loginRequired, Li
 	public record Oidc(
 			@Pattern(regexp = "(https?://.+)?", message = "must be the provider's http(s) issuer URL, or empty for single sign-on off") @DefaultValue("") String issuerUri,
 			@DefaultValue("") String clientId, @DefaultValue("") String clientSecret,
-			@NotBlank(message = "must name a claim") @DefaultValue("groups") String rolesClaim,
+			@NotBlank(message = "must name a claim") @DefaultValue("groups") String roleClaim,
 			List<String> viewerValues, List<String> operatorValues,
 			@DefaultValue({ "openid", "profile", "email" }) List<String> scopes, @DefaultValue("") String jwtAudience) {
 
@@ -142,7 +142,7 @@ public record SecurityProperties(@DefaultValue("true") boolean loginRequired, Li
 		@Override
 		public String toString() {
 			return "Oidc[issuerUri=" + this.issuerUri + ", clientId=" + this.clientId + ", clientSecret="
-					+ (notBlank(this.clientSecret) ? "******" : "") + ", rolesClaim=" + this.rolesClaim
+					+ (notBlank(this.clientSecret) ? "******" : "") + ", roleClaim=" + this.roleClaim
 					+ ", viewerValues=" + this.viewerValues + ", operatorValues=" + this.operatorValues + ", scopes="
 					+ this.scopes + ", jwtAudience=" + this.jwtAudience + "]";
 		}

@@ -79,7 +79,12 @@ class StoreCompactionTests {
 					}
 					store.prune(null, 100);
 					watch.refresh();
-					assertThat(watch.figures().unreadable()).isEmpty();
+					StoreFigures after = watch.figures();
+					assertThat(after.unreadable()).isEmpty();
+					// every check leaves the file within twice its live data (or within 1 MiB of it)
+					assertThat(StoreCompaction.sparse(after.sizeBytes(), after.liveBytes()))
+						.as("round %d: file %s, live %s", round, after.sizeBytes(), after.liveBytes())
+						.isFalse();
 					sizes.add(size(file));
 				}
 			}
@@ -98,9 +103,9 @@ class StoreCompactionTests {
 			assertThat(registry.get("pglockwatch.store.compactions").tag("outcome", "failed").counter().count())
 				.isZero();
 			assertThat(registry.get("pglockwatch.store.compaction.duration").timer().count()).isGreaterThan(0);
-			// flat: the last rounds' files are no larger than the largest of the first rounds
-			long early = sizes.subList(0, 3).stream().mapToLong(Long::longValue).max().orElseThrow();
-			assertThat(sizes.subList(3, sizes.size())).allSatisfy((size) -> assertThat(size).isLessThanOrEqualTo(early));
+			// bounded: 900 incidents through a store of 100 leave no file larger than a few rounds' worth (H2's own
+			// figure of live data lags behind pruning, so the rounds are not compared one with another)
+			assertThat(sizes).allSatisfy((size) -> assertThat(size).isLessThan(32L * 1024 * 1024));
 			JdbcClient.create(dataSource).sql("SHUTDOWN").update();
 		}
 	}

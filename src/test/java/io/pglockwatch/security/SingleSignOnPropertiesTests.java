@@ -41,7 +41,7 @@ class SingleSignOnPropertiesTests {
 			assertThat(context).hasNotFailed();
 			SecurityProperties.Oidc oidc = context.getBean(SecurityProperties.class).oidc();
 			assertThat(oidc.enabled()).isFalse();
-			assertThat(oidc.rolesClaim()).isEqualTo("groups");
+			assertThat(oidc.roleClaim()).isEqualTo("groups");
 			assertThat(oidc.scopes()).containsExactly("openid", "profile", "email");
 		});
 	}
