@@ -114,6 +114,17 @@ class DashboardBrowserTests {
 		return wait;
 	}
 
+	/**
+	 * Clicks what {@code by} finds on the live page, finding it again when htmx swapped it out between the find and the
+	 * click (the live part is replaced every poll).
+	 */
+	private static void click(By by) {
+		waitUpTo(10).until((d) -> {
+			d.findElement(by).click();
+			return true;
+		});
+	}
+
 	/** The page's text; the body found may go stale while a navigation completes, so it is found again. */
 	private static String text() {
 		for (int attempt = 1;; attempt++) {
@@ -218,7 +229,7 @@ class DashboardBrowserTests {
 			CompletableFuture<Void> alter = staged.alter();
 			browser.get(url("/"));
 			waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., 'public.ui_cancel')]")).isEmpty());
-			browser.findElement(By.xpath("//a[contains(., 'public.ui_cancel')]")).click();
+			click(By.xpath("//a[contains(., 'public.ui_cancel')]"));
 			waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("form button.danger")).isEmpty());
 			browser.findElement(By.cssSelector("form button.danger")).click();
 			browser.switchTo().alert().accept(); // the confirmation
@@ -256,7 +267,7 @@ class DashboardBrowserTests {
 				browser.get(url("/"));
 				waitUpTo(15).until((d) -> !browser.findElements(By.xpath("//a[contains(., '" + marker + "')]")).isEmpty());
 				assertNoDialog(name + " on the live page");
-				browser.findElement(By.xpath("//a[contains(., '" + marker + "')]")).click();
+				click(By.xpath("//a[contains(., '" + marker + "')]"));
 				waitUpTo(10).until((d) -> !browser.findElements(By.cssSelector("form button.danger")).isEmpty());
 				assertNoDialog(name + " on the incident page");
 				// shown as PostgreSQL quotes it: in double quotes, an embedded double quote doubled
