@@ -1,6 +1,5 @@
 package io.pglockwatch.api;
 
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,11 +14,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.logging.Level;
 
 import io.pglockwatch.alert.OutboxEntry;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.testsupport.HeadlessChromium;
 import io.pglockwatch.testsupport.TestLogin;
 import io.swagger.v3.parser.OpenAPIV3Parser;
 import io.swagger.v3.parser.core.models.ParseOptions;
@@ -27,12 +26,8 @@ import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -73,10 +68,6 @@ class OpenApiDescriptionTests {
 	static final String TOKEN_SHA256 = "0f747f696a0597e6099041e2a67bf5ac291ea5656c6099e47780f279da9be99a";
 
 	private static final String PROBLEM_REF = "#/components/schemas/ProblemDetail";
-
-	private static final String CHROMIUM = "/usr/bin/chromium";
-
-	private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
 
 	@LocalServerPort
 	int port;
@@ -220,24 +211,8 @@ class OpenApiDescriptionTests {
 
 	@Test
 	void swaggerUiRendersTheOperationsInABrowserUnderTheContentSecurityPolicy() throws Exception {
-		if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
-			throw new IllegalStateException("This test needs Debian's Chromium and its driver at " + CHROMIUM + " and "
-					+ CHROMEDRIVER + ": apt-get install -y chromium chromium-driver (.ci/run does this)");
-		}
-		Path profile = Files.createTempDirectory("chromium-profile");
-		ChromeOptions options = new ChromeOptions();
-		options.setBinary(CHROMIUM);
-		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-				"--window-size=1400,1100", "--user-data-dir=" + profile);
-		LoggingPreferences logging = new LoggingPreferences();
-		logging.enable(LogType.BROWSER, Level.ALL);
-		options.setCapability("goog:loggingPrefs", logging);
-		ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER))
-			.usingAnyFreePort()
-			.build();
-		WebDriver browser = new ChromeDriver(service, options);
-		try {
+		try (HeadlessChromium chromium = HeadlessChromium.start(true)) {
+			WebDriver browser = chromium.driver();
 			browser.get(url("/swagger-ui/index.html"));
 			// not logged in: the login page, then back to Swagger UI
 			new WebDriverWait(browser, Duration.ofSeconds(10)).until((d) -> d.getCurrentUrl().contains("/login"));
@@ -262,9 +237,6 @@ class OpenApiDescriptionTests {
 				.filter((message) -> message.contains("Content Security Policy"))
 				.toList();
 			assertThat(refused).as("what the Content-Security-Policy refused").isEmpty();
-		}
-		finally {
-			browser.quit();
 		}
 	}
 

@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
+import io.pglockwatch.testsupport.HeadlessChromium;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -26,12 +27,8 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -48,15 +45,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class DashboardBrowserTests {
 
-	static final String CHROMIUM = "/usr/bin/chromium";
-
-	static final String CHROMEDRIVER = "/usr/bin/chromedriver";
-
 	private static final PostgresServer server = PostgresServer.shared();
 
 	private static WebDriver browser;
 
-	private static Path userDataDir;
+	private static HeadlessChromium chromium;
 
 	@LocalServerPort
 	int port;
@@ -72,27 +65,15 @@ class DashboardBrowserTests {
 	}
 
 	@BeforeAll
-	static void startBrowser() throws Exception {
-		if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
-			throw new IllegalStateException("The dashboard tests need Debian's Chromium and its driver at " + CHROMIUM
-					+ " and " + CHROMEDRIVER + ": apt-get install -y chromium chromium-driver (.ci/run does this)");
-		}
-		userDataDir = Files.createTempDirectory("chromium-profile");
-		ChromeOptions options = new ChromeOptions();
-		options.setBinary(CHROMIUM);
-		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-				"--window-size=1400,1100", "--user-data-dir=" + userDataDir);
-		ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER))
-			.usingAnyFreePort()
-			.build();
-		browser = new ChromeDriver(service, options);
+	static void startBrowser() {
+		chromium = HeadlessChromium.start(false);
+		browser = chromium.driver();
 	}
 
 	@AfterAll
 	static void stopBrowser() {
-		if (browser != null) {
-			browser.quit();
+		if (chromium != null) {
+			chromium.close();
 		}
 	}
 
@@ -108,35 +89,15 @@ class DashboardBrowserTests {
 	}
 
 	private static WebDriverWait waitUpTo(int seconds) {
-		// a page that is still navigating, or an element htmx just swapped, is looked up again on the next try
-		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
-		wait.ignoring(StaleElementReferenceException.class);
-		return wait;
+		return chromium.waitUpTo(seconds);
 	}
 
-	/**
-	 * Clicks what {@code by} finds on the live page, finding it again when htmx swapped it out between the find and the
-	 * click (the live part is replaced every poll).
-	 */
 	private static void click(By by) {
-		waitUpTo(10).until((d) -> {
-			d.findElement(by).click();
-			return true;
-		});
+		chromium.click(by);
 	}
 
-	/** The page's text; the body found may go stale while a navigation completes, so it is found again. */
 	private static String text() {
-		for (int attempt = 1;; attempt++) {
-			try {
-				return browser.findElement(By.tagName("body")).getText();
-			}
-			catch (StaleElementReferenceException ex) {
-				if (attempt == 5) {
-					throw ex;
-				}
-			}
-		}
+		return chromium.text();
 	}
 
 	/** Tests share the browser: start logged out, then log in through the form as the operator. */
@@ -214,7 +175,6 @@ class DashboardBrowserTests {
 		assertThat(browser.getPageSource().length()).isLessThan(100_000);
 		screenshot("incident-page");
 	}
-
 
 	@Test
 	void anOperatorCancelsTheWaitingDdlWithOneConfirmedClick() throws Exception {

@@ -1,14 +1,11 @@
 package io.pglockwatch.security;
 
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.pglockwatch.PgLockwatchApplication;
+import io.pglockwatch.testsupport.HeadlessChromium;
 import io.pglockwatch.testsupport.LabService;
 import io.pglockwatch.testsupport.OidcProvider;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -26,11 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -47,10 +41,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SingleSignOnIntegrationTests {
 
-	private static final String CHROMIUM = "/usr/bin/chromium";
-
-	private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
-
 	private static final String STATIC_TOKEN = "4f1d0c5a9e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1";
 
 	private static OidcProvider provider;
@@ -61,7 +51,7 @@ class SingleSignOnIntegrationTests {
 
 	private static WebDriver browser;
 
-	private static Path userDataDir;
+	private static HeadlessChromium chromium;
 
 	@BeforeAll
 	static void start() throws Exception {
@@ -90,31 +80,14 @@ class SingleSignOnIntegrationTests {
 			.map((e) -> "--" + e.getKey() + "=" + e.getValue())
 			.toArray(String[]::new);
 		service = new SpringApplicationBuilder(PgLockwatchApplication.class).run(args);
-		startBrowser();
-	}
-
-	private static void startBrowser() throws Exception {
-		if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
-			throw new IllegalStateException("The single sign-on tests need Debian's Chromium and its driver at "
-					+ CHROMIUM + " and " + CHROMEDRIVER + ": apt-get install -y chromium chromium-driver");
-		}
-		userDataDir = Files.createTempDirectory("chromium-profile");
-		ChromeOptions options = new ChromeOptions();
-		options.setBinary(CHROMIUM);
-		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-				"--window-size=1400,1100", "--user-data-dir=" + userDataDir);
-		ChromeDriverService driverService = new ChromeDriverService.Builder()
-			.usingDriverExecutable(new File(CHROMEDRIVER))
-			.usingAnyFreePort()
-			.build();
-		browser = new ChromeDriver(driverService, options);
+		chromium = HeadlessChromium.start(false);
+		browser = chromium.driver();
 	}
 
 	@AfterAll
 	static void stop() {
-		if (browser != null) {
-			browser.quit();
+		if (chromium != null) {
+			chromium.close();
 		}
 		if (service != null) {
 			service.close();
@@ -132,22 +105,11 @@ class SingleSignOnIntegrationTests {
 	}
 
 	private static WebDriverWait waitUpTo(int seconds) {
-		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
-		wait.ignoring(StaleElementReferenceException.class);
-		return wait;
+		return chromium.waitUpTo(seconds);
 	}
 
 	private static String text() {
-		for (int attempt = 1;; attempt++) {
-			try {
-				return browser.findElement(By.tagName("body")).getText();
-			}
-			catch (StaleElementReferenceException ex) {
-				if (attempt == 5) {
-					throw ex;
-				}
-			}
-		}
+		return chromium.text();
 	}
 
 	/** Opens the dashboard, chooses single sign-on and logs in at the provider's own form. */
