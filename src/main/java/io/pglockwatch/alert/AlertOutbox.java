@@ -82,11 +82,17 @@ public final class AlertOutbox {
 			}
 			this.held.add(event);
 		}
-		storeLater("alert " + action.label() + " of incident " + incidentId);
+		storeLater(event);
 	}
 
-	private void storeLater(String what) {
-		this.writes.submit(what, null, false, this::storeHeld);
+	/**
+	 * Queues the store write of the events of {@code event}'s incident and channel. Keyed by those: one such write
+	 * waits at most, in the place of the first (after the incident's own first write), however often its events
+	 * change while the store refuses writes.
+	 */
+	private void storeLater(Held event) {
+		String stream = event.stream();
+		this.writes.submit("alert events " + stream, "alert-events:" + stream, false, () -> storeHeld(stream));
 	}
 
 	// under the lock of held
@@ -111,46 +117,43 @@ public final class AlertOutbox {
 	}
 
 	/**
-	 * Stores the events waiting in memory, each with what became of it, in order; on the store writer's thread. An
-	 * event being sent right now, and the later ones of its incident and channel, wait for the next call (queued when
-	 * the send is marked). An event whose incident is not stored yet waits for the call queued after that incident's.
+	 * Stores the events of one incident and channel that wait in memory, each with what became of it, in order; on
+	 * the store writer's thread. From an event being sent right now on, they wait for the next call (queued when the
+	 * send is marked). When the incident is not in the store (it was dropped from the writes waiting in memory), they
+	 * stay in memory until {@link #MAX_HELD} pushes them out.
 	 * @throws DataAccessException when the store refuses the writes: the events stay in memory
 	 */
-	void storeHeld() {
+	void storeHeld(String stream) {
 		List<Held> batch = new ArrayList<>();
 		synchronized (this.held) {
-			Set<String> blocked = new HashSet<>();
 			for (Held event : this.held) {
-				if (event.phase == Phase.SENDING || blocked.contains(event.stream())) {
-					blocked.add(event.stream());
+				if (!event.stream().equals(stream)) {
+					continue;
 				}
-				else if (event.phase == Phase.WAITING) {
+				if (event.phase == Phase.SENDING) {
+					break;
+				}
+				if (event.phase == Phase.WAITING) {
 					event.phase = Phase.STORING;
 					batch.add(event);
 				}
 			}
 		}
-		Set<String> skipped = new HashSet<>();
 		boolean stored = false;
 		for (int i = 0; i < batch.size(); i++) {
 			Held event = batch.get(i);
-			if (skipped.contains(event.stream())) {
-				settle(event, false);
-				continue;
-			}
 			try {
 				insert(event);
 				settle(event, true);
 				stored = true;
 			}
-			catch (DataIntegrityViolationException ex) {
-				// its incident is not in the store yet: the call queued after the incident's stores it
-				skipped.add(event.stream());
-				settle(event, false);
-			}
 			catch (RuntimeException ex) {
 				for (int j = i; j < batch.size(); j++) {
 					settle(batch.get(j), false);
+				}
+				if (ex instanceof DataIntegrityViolationException) {
+					logger.warn("Alert events of {} stay in memory: their incident is not in the store", stream);
+					break;
 				}
 				throw ex;
 			}
@@ -220,17 +223,6 @@ public final class AlertOutbox {
 		this.pendingInStore = Set.copyOf(incidentChannels);
 	}
 
-	/** "incident|channel" of every event pending in the store. */
-	Set<String> readPendingInStore() {
-		Set<String> pending = new HashSet<>();
-		this.jdbc.sql("SELECT DISTINCT incident_id, channel FROM alert_outbox WHERE state = :pending")
-			.param("pending", State.PENDING.label())
-			.query((rs) -> {
-				pending.add(rs.getString("incident_id") + "|" + rs.getString("channel"));
-			});
-		return pending;
-	}
-
 	/** Events waiting in memory for the store. */
 	int heldCount() {
 		synchronized (this.held) {
@@ -244,8 +236,7 @@ public final class AlertOutbox {
 		synchronized (this.held) {
 			for (Held event : this.held) {
 				if (event.state == State.PENDING) {
-					result.merge(event.channel, new Backlog(1, event.createdAt), (a, b) -> new Backlog(
-							a.pending() + b.pending(), a.oldest().isBefore(b.oldest()) ? a.oldest() : b.oldest()));
+					result.merge(event.channel, new Backlog(1, event.createdAt), Backlog::plus);
 				}
 			}
 		}
@@ -262,17 +253,21 @@ public final class AlertOutbox {
 		if (id >= 0) {
 			return false;
 		}
+		Held marked = null;
 		synchronized (this.held) {
 			for (Held event : this.held) {
 				if (event.id == id) {
 					change.accept(event);
 					event.attempts++;
 					event.phase = Phase.WAITING;
+					marked = event;
 					break;
 				}
 			}
 		}
-		storeLater("outcome of alert event " + id);
+		if (marked != null) {
+			storeLater(marked);
+		}
 		return true;
 	}
 
@@ -375,21 +370,34 @@ public final class AlertOutbox {
 			.list();
 	}
 
-	/** Per channel: how many events wait to be accepted, and since when the oldest has. */
+	/**
+	 * Per channel: how many events in the store wait to be accepted, and since when the oldest has. The same read
+	 * remembers which incidents have such events, per channel, for {@link #nextHeld}.
+	 */
 	public Map<AlertChannel, Backlog> backlog() {
 		Map<AlertChannel, Backlog> result = new EnumMap<>(AlertChannel.class);
+		Set<String> streams = new HashSet<>();
 		this.jdbc.sql("""
-				SELECT channel, count(*) AS pending, min(created_at) AS oldest
-				FROM alert_outbox WHERE state = :pending GROUP BY channel
+				SELECT incident_id, channel, count(*) AS pending, min(created_at) AS oldest
+				FROM alert_outbox WHERE state = :pending GROUP BY incident_id, channel
 				""").param("pending", State.PENDING.label()).query((rs) -> {
-			result.put(AlertChannel.of(rs.getString("channel")),
-					new Backlog(rs.getLong("pending"), StoreTime.read(rs, "oldest")));
+			streams.add(rs.getString("incident_id") + "|" + rs.getString("channel"));
+			result.merge(AlertChannel.of(rs.getString("channel")),
+					new Backlog(rs.getLong("pending"), StoreTime.read(rs, "oldest")), Backlog::plus);
 		});
+		pendingInStore(streams);
 		return result;
 	}
 
-	/** @param oldest when the oldest pending event was stored */
+	/** @param oldest when the oldest pending event was stored; null when none is pending */
 	public record Backlog(long pending, Instant oldest) {
+
+		Backlog plus(Backlog other) {
+			Instant first = (this.oldest == null) ? other.oldest
+					: (other.oldest == null || this.oldest.isBefore(other.oldest)) ? this.oldest : other.oldest;
+			return new Backlog(this.pending + other.pending, first);
+		}
+
 	}
 
 	/**

@@ -193,7 +193,6 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 			this.outbox.markSent(id, accepted.status(), accepted.at());
 			this.unrecorded.remove(id);
 		});
-		this.outbox.pendingInStore(this.outbox.readPendingInStore());
 		// per channel, so a channel that is off, paused or over its rate never holds up another
 		for (AlertChannel channel : AlertChannel.values()) {
 			if (!enabled(channel) || paused(channel)) {
@@ -423,13 +422,12 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 					}
 				}
 			}
-			Gauge.builder("pglockwatch.alert.outbox.pending", this.backlog,
-					(b) -> (b.containsKey(channel) ? b.get(channel).pending() : 0) + held(channel).pending())
-				.description("Alert events stored but not yet accepted by the channel")
+			Gauge.builder("pglockwatch.alert.outbox.pending", this.backlog, (b) -> waiting(b, channel).pending())
+				.description("Alert events not yet accepted by the channel, in the store or waiting in memory for it")
 				.tag("channel", channel.label())
 				.register(registry);
 			Gauge.builder("pglockwatch.alert.outbox.oldest.age", this.backlog, (b) -> {
-				Instant oldest = oldest(b.get(channel), held(channel));
+				Instant oldest = waiting(b, channel).oldest();
 				return (oldest == null) ? 0 : Duration.between(oldest, this.clock.instant()).toMillis() / 1000.0;
 			})
 				.description("Age of the oldest alert event not yet accepted by the channel; 0 when none is pending")
@@ -496,14 +494,10 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private record Accepted(int status, Instant at) {
 	}
 
-	private AlertOutbox.Backlog held(AlertChannel channel) {
-		return this.outbox.heldBacklog().getOrDefault(channel, new AlertOutbox.Backlog(0, null));
-	}
-
-	private static Instant oldest(AlertOutbox.Backlog stored, AlertOutbox.Backlog held) {
-		Instant a = (stored != null) ? stored.oldest() : null;
-		Instant b = held.oldest();
-		return (a == null) ? b : (b == null || a.isBefore(b)) ? a : b;
+	/** What waits for the channel: in the store as last read, and in memory now. */
+	private AlertOutbox.Backlog waiting(Map<AlertChannel, AlertOutbox.Backlog> stored, AlertChannel channel) {
+		AlertOutbox.Backlog none = new AlertOutbox.Backlog(0, null);
+		return stored.getOrDefault(channel, none).plus(this.outbox.heldBacklog().getOrDefault(channel, none));
 	}
 
 }

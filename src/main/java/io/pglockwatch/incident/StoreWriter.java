@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Iterator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -65,6 +66,9 @@ public final class StoreWriter implements MeterBinder {
 	// guarded by lock
 	private final Deque<Write> waiting = new ArrayDeque<>();
 
+	// guarded by lock: the newest waiting write of each key, so a replacement does not walk the queue
+	private final Map<String, Write> keyed = new HashMap<>();
+
 	// guarded by lock: the write the thread runs now, which a newer one of its key must not replace
 	private Write running;
 
@@ -103,13 +107,18 @@ public final class StoreWriter implements MeterBinder {
 	public void submit(String what, String key, boolean droppable, Runnable write) {
 		Write next = new Write(what, key, droppable, write);
 		synchronized (this.lock) {
-			if (key != null && replace(next)) {
+			Write queued = (key != null) ? this.keyed.get(key) : null;
+			if (queued != null && queued != this.running) {
+				queued.replaceWith(next);
 				return;
 			}
 			if (this.waiting.size() >= this.limit) {
 				drop();
 			}
 			this.waiting.addLast(next);
+			if (key != null) {
+				this.keyed.put(key, next);
+			}
 			if (!this.scheduled && this.failure == null) {
 				this.scheduled = true;
 				try {
@@ -121,17 +130,6 @@ public final class StoreWriter implements MeterBinder {
 				}
 			}
 		}
-	}
-
-	private boolean replace(Write next) {
-		for (Iterator<Write> it = this.waiting.iterator(); it.hasNext();) {
-			Write queued = it.next();
-			if (next.key().equals(queued.key()) && queued != this.running) {
-				queued.replaceWith(next);
-				return true;
-			}
-		}
-		return false;
 	}
 
 	private void drop() {
@@ -148,13 +146,21 @@ public final class StoreWriter implements MeterBinder {
 		if (victim == null) {
 			return;
 		}
-		this.waiting.remove(victim);
+		forget(victim);
 		countDrop();
 		if (!this.dropLogged) {
 			this.dropLogged = true;
 			logger.warn("{} store writes wait in memory, the limit: dropping the oldest ({}), first of all timeline "
 					+ "points; every drop is counted in pglockwatch_store_writes_dropped_total", this.limit,
 					victim.what());
+		}
+	}
+
+	// under the lock
+	private void forget(Write write) {
+		this.waiting.remove(write);
+		if (write.key() != null) {
+			this.keyed.remove(write.key(), write);
 		}
 	}
 
@@ -199,7 +205,7 @@ public final class StoreWriter implements MeterBinder {
 			}
 			synchronized (this.lock) {
 				this.running = null;
-				this.waiting.remove(next);
+				forget(next);
 			}
 			this.done.incrementAndGet();
 			recovered();

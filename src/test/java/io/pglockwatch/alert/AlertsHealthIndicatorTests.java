@@ -15,7 +15,7 @@ import io.pglockwatch.detect.IncidentEvent.Type;
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.FakePagerDuty.Reply;
 import org.assertj.core.api.InstanceOfAssertFactories;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.health.contributor.Health;
@@ -27,19 +27,12 @@ import org.springframework.boot.health.contributor.Status;
  */
 class AlertsHealthIndicatorTests {
 
+	@AutoClose
 	private FakePagerDuty pagerDuty;
 
+	@AutoClose
 	private AlertHarness harness;
 
-	@AfterEach
-	void close() {
-		if (this.harness != null) {
-			this.harness.close();
-		}
-		if (this.pagerDuty != null) {
-			this.pagerDuty.close();
-		}
-	}
 
 	private AlertHarness startAgainstFake() {
 		this.pagerDuty = FakePagerDuty.start(ROUTING_KEY);

@@ -24,7 +24,7 @@ import io.pglockwatch.detect.IncidentEvent.Type;
 import io.pglockwatch.incident.PeakGraph;
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.FakePagerDuty.Reply;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -40,19 +40,12 @@ class PagerDutyDeliveryTests {
 	/** Slack for measured waits: server arrival times against the sender's clock, rounding. */
 	private static final Duration SLACK = Duration.ofMillis(30);
 
+	@AutoClose
 	private FakePagerDuty pagerDuty;
 
+	@AutoClose
 	private AlertHarness harness;
 
-	@AfterEach
-	void close() {
-		if (this.harness != null) {
-			this.harness.close();
-		}
-		if (this.pagerDuty != null) {
-			this.pagerDuty.close();
-		}
-	}
 
 	private AlertHarness start(Settings settings) {
 		this.harness = AlertHarness.start(settings);

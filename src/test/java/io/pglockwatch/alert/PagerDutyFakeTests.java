@@ -14,7 +14,7 @@ import java.time.Duration;
 
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.FakePagerDuty.Reply;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,14 +31,11 @@ class PagerDutyFakeTests {
 			"group":"app","class":"ddl-lock-queue","custom_details":{"a":1}},"links":[{"href":"https://x/1","text":"t"}]}
 			""".formatted(KEY);
 
+	@AutoClose
 	private final FakePagerDuty pagerDuty = FakePagerDuty.start(KEY);
 
 	private final HttpClient http = HttpClient.newHttpClient();
 
-	@AfterEach
-	void close() {
-		this.pagerDuty.close();
-	}
 
 	private HttpResponse<String> post(String body) throws Exception {
 		return post(body, "application/json");

@@ -14,31 +14,22 @@ import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent.Type;
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.FakePagerDuty.Reply;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 /** The webhook channel: {@code {event, incident}} posts with the same delivery rules as PagerDuty. */
 class WebhookDeliveryTests {
 
+	@AutoClose
 	private FakePagerDuty webhook;
 
+	@AutoClose
 	private FakePagerDuty pagerDuty;
 
+	@AutoClose
 	private AlertHarness harness;
 
-	@AfterEach
-	void close() {
-		if (this.harness != null) {
-			this.harness.close();
-		}
-		if (this.webhook != null) {
-			this.webhook.close();
-		}
-		if (this.pagerDuty != null) {
-			this.pagerDuty.close();
-		}
-	}
 
 	@Test
 	void postsEachIncidentEventWithTheIncident() {
