@@ -30,7 +30,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * sender works through the store in order per incident and channel. While the store refuses writes, the sender
  * sends the events waiting in memory instead ({@link #nextHeld}), and each is stored later with what became of it, so
  * an event a channel accepted is never sent again. Events in memory are bounded ({@link #MAX_HELD}): past that the
- * oldest one already sent is forgotten, else the oldest, and each loss is counted ({@link #heldDropped()}).
+ * oldest one already sent is forgotten, else the oldest, and each loss is counted ({@link #heldDropped(AlertChannel)}).
  *
  * <p>Events in memory have negative ids, events in the store positive ones; {@code mark*} take either.
  */
@@ -55,7 +55,7 @@ public final class AlertOutbox {
 
 	private final AtomicLong heldIds = new AtomicLong();
 
-	private final AtomicLong heldDropped = new AtomicLong();
+	private final Map<AlertChannel, AtomicLong> heldDropped = new EnumMap<>(AlertChannel.class);
 
 	// "incident|channel" of the events pending in the store, as of the sender's latest read
 	private volatile Set<String> pendingInStore = Set.of();
@@ -66,6 +66,9 @@ public final class AlertOutbox {
 	public AlertOutbox(JdbcClient jdbc, StoreWriter writes) {
 		this.jdbc = jdbc;
 		this.writes = writes;
+		for (AlertChannel channel : AlertChannel.values()) {
+			this.heldDropped.put(channel, new AtomicLong());
+		}
 	}
 
 	/** Runs {@code action} (the sender's wake-up) after events were stored, so they go out without waiting a tick. */
@@ -110,7 +113,7 @@ public final class AlertOutbox {
 			return;
 		}
 		this.held.remove(victim);
-		this.heldDropped.incrementAndGet();
+		this.heldDropped.get(victim.channel).incrementAndGet();
 		logger.error("{} alert events wait in memory for the store, the limit: forgot {} {} of incident {} ({})",
 				MAX_HELD, victim.channel.label(), victim.action.label(), victim.incidentId,
 				(victim.state == State.PENDING) ? "never sent" : "already " + victim.state.label());
@@ -244,8 +247,8 @@ public final class AlertOutbox {
 	}
 
 	/** Events forgotten since start because {@link #MAX_HELD} waited in memory. */
-	long heldDropped() {
-		return this.heldDropped.get();
+	long heldDropped(AlertChannel channel) {
+		return this.heldDropped.get(channel).get();
 	}
 
 	/** For an event in memory: changes it, lets it be stored and queues that; false for an event in the store. */

@@ -409,11 +409,12 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	@Override
 	public void bindTo(MeterRegistry registry) {
 		this.registry = registry;
-		FunctionCounter.builder("pglockwatch.alert.outbox.dropped", this.outbox, AlertOutbox::heldDropped)
-			.description("Alert events forgotten because the limit of events waiting in memory for the store was "
-					+ "reached")
-			.register(registry);
 		for (AlertChannel channel : AlertChannel.values()) {
+			FunctionCounter.builder("pglockwatch.alert.outbox.dropped", this.outbox, (o) -> o.heldDropped(channel))
+				.description("Alert events forgotten because the limit of events waiting in memory for the store was "
+						+ "reached")
+				.tag("channel", channel.label())
+				.register(registry);
 			// backlog gauges for every channel: events of a channel turned off stay visible
 			if (enabled(channel)) {
 				for (AlertAction action : AlertAction.of(channel)) {

@@ -132,18 +132,18 @@ class AlertOutboxHeldTests {
 		OutboxEntry first = this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later());
 		assertThat(first.incidentId()).isEqualTo("incident-0");
 		this.outbox.markSent(first.id(), 202, Instant.now());
-		assertThat(this.outbox.heldDropped()).isZero();
+		assertThat(this.outbox.heldDropped(AlertChannel.PAGERDUTY)).isZero();
 
 		this.outbox.add("incident-late", AlertAction.TRIGGER, "key-late", "{}", Instant.now());
 		assertThat(this.outbox.heldCount()).isEqualTo(AlertOutbox.MAX_HELD);
-		assertThat(this.outbox.heldDropped()).isEqualTo(1);
+		assertThat(this.outbox.heldDropped(AlertChannel.PAGERDUTY)).isEqualTo(1);
 		// the sent one lost only its record; every unsent one is still there, oldest first
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later()).incidentId())
 			.isEqualTo("incident-1");
 
 		this.outbox.add("incident-later", AlertAction.TRIGGER, "key-later", "{}", Instant.now());
-		assertThat(this.outbox.heldDropped()).isEqualTo(2);
-		assertThat(this.harness.meters.get("pglockwatch.alert.outbox.dropped").functionCounter().count()).isEqualTo(2);
+		assertThat(this.outbox.heldDropped(AlertChannel.PAGERDUTY)).isEqualTo(2);
+		assertThat(this.harness.meters.get("pglockwatch.alert.outbox.dropped").tag("channel", "pagerduty").functionCounter().count()).isEqualTo(2);
 	}
 
 }
