@@ -68,8 +68,9 @@ class ArchitectureTests {
 			.definedBy("io.pglockwatch.lock..", "io.pglockwatch.sql..", "io.pglockwatch.graph..",
 					"io.pglockwatch.detect..")
 			.layer("io")
-			.definedBy("io.pglockwatch.poll..", "io.pglockwatch.incident..", "io.pglockwatch.alert..",
-					"io.pglockwatch.guard..", "io.pglockwatch.preflight..", "io.pglockwatch.metrics..")
+			.definedBy("io.pglockwatch.poll..", "io.pglockwatch.cluster..", "io.pglockwatch.incident..",
+					"io.pglockwatch.alert..", "io.pglockwatch.guard..", "io.pglockwatch.preflight..",
+					"io.pglockwatch.metrics..")
 			.layer("web")
 			.definedBy("io.pglockwatch.api..", "io.pglockwatch.dashboard..", "io.pglockwatch.security..")
 			.whereLayer("web")
@@ -101,6 +102,18 @@ class ArchitectureTests {
 		// every other I/O part listens to polls; the poller knows none of them
 		noClasses().that()
 			.resideInAPackage("io.pglockwatch.poll..")
+			.should()
+			.dependOnClassesThat()
+			.resideInAnyPackage("io.pglockwatch.incident..", "io.pglockwatch.alert..", "io.pglockwatch.guard..",
+					"io.pglockwatch.preflight..", "io.pglockwatch.metrics..")
+			.check(MAIN);
+	}
+
+	@Test
+	void clusterKnowsNoneOfTheWritersItFences() {
+		// the recorder, the outbox and the guard fence their writes through cluster; it never calls them back
+		noClasses().that()
+			.resideInAPackage("io.pglockwatch.cluster..")
 			.should()
 			.dependOnClassesThat()
 			.resideInAnyPackage("io.pglockwatch.incident..", "io.pglockwatch.alert..", "io.pglockwatch.guard..",

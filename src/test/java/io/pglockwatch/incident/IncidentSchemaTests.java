@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.pglockwatch.testsupport.StoreDatabase;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,19 +27,20 @@ class IncidentSchemaTests {
 
 	private static final String DATABASE = "incident_schema_it";
 
-	private static final List<String> TABLES = List.of("incident", "incident_timeline", "alert_outbox", "guard_action");
+	private static final List<String> TABLES = List.of("incident", "incident_timeline", "alert_outbox", "guard_action",
+			"cluster_lease");
 
 	@BeforeAll
 	static void migrate() {
-		for (IncidentDatabase database : IncidentDatabase.values()) {
+		for (StoreDatabase database : StoreDatabase.values()) {
 			database.recreateSchema(DATABASE);
 		}
 	}
 
 	@Test
 	void bothVendorsHaveTheSameColumns() throws SQLException {
-		Map<String, List<String>> h2 = describe(IncidentDatabase.H2, IncidentSchemaTests::columns);
-		Map<String, List<String>> postgresql = describe(IncidentDatabase.POSTGRESQL, IncidentSchemaTests::columns);
+		Map<String, List<String>> h2 = describe(StoreDatabase.H2, IncidentSchemaTests::columns);
+		Map<String, List<String>> postgresql = describe(StoreDatabase.POSTGRESQL, IncidentSchemaTests::columns);
 
 		assertThat(h2).isEqualTo(postgresql);
 		assertThat(h2.get("incident")).contains("id varchar(64) not null", "dedup_key varchar(255) not null",
@@ -51,8 +53,8 @@ class IncidentSchemaTests {
 
 	@Test
 	void bothVendorsHaveTheSameIndexesAndKeys() throws SQLException {
-		Map<String, List<String>> h2 = describe(IncidentDatabase.H2, IncidentSchemaTests::indexesAndKeys);
-		Map<String, List<String>> postgresql = describe(IncidentDatabase.POSTGRESQL,
+		Map<String, List<String>> h2 = describe(StoreDatabase.H2, IncidentSchemaTests::indexesAndKeys);
+		Map<String, List<String>> postgresql = describe(StoreDatabase.POSTGRESQL,
 				IncidentSchemaTests::indexesAndKeys);
 
 		assertThat(h2).isEqualTo(postgresql);
@@ -64,7 +66,7 @@ class IncidentSchemaTests {
 				"incident_timeline_incident_at_idx (incident_id, at)");
 	}
 
-	private static Map<String, List<String>> describe(IncidentDatabase database, Describer describer)
+	private static Map<String, List<String>> describe(StoreDatabase database, Describer describer)
 			throws SQLException {
 		Map<String, List<String>> tables = new TreeMap<>();
 		try (Connection connection = database.newDataSource(DATABASE).getConnection()) {

@@ -22,6 +22,7 @@ import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.testsupport.ShiftableClock;
+import io.pglockwatch.testsupport.StoreDatabase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
@@ -42,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * the schema from their own Flyway migrations.
  */
 @ParameterizedClass(name = "{0}")
-@EnumSource(IncidentDatabase.class)
+@EnumSource(StoreDatabase.class)
 class IncidentStoreTests {
 
 	private static final String DATABASE = "incident_store_it";
@@ -51,7 +52,7 @@ class IncidentStoreTests {
 	private static final Instant T0 = Instant.parse("2025-11-23T18:00:00.123456Z");
 
 	@Parameter
-	IncidentDatabase database;
+	StoreDatabase database;
 
 	private final AtomicReference<Instant> now = new AtomicReference<>(T0);
 
@@ -60,7 +61,7 @@ class IncidentStoreTests {
 	private IncidentStore store;
 
 	@BeforeParameterizedClassInvocation
-	static void migrate(IncidentDatabase database) {
+	static void migrate(StoreDatabase database) {
 		database.recreateSchema(DATABASE);
 	}
 

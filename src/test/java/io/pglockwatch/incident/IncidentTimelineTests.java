@@ -15,6 +15,7 @@ import io.pglockwatch.graph.SnapshotFixture;
 import io.pglockwatch.poll.PollOutcome;
 import io.pglockwatch.poll.TargetsProperties;
 import io.pglockwatch.sql.QueryTextMode;
+import io.pglockwatch.testsupport.StoreDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,10 +50,10 @@ class IncidentTimelineTests {
 
 	@BeforeEach
 	void recorder() {
-		IncidentDatabase.H2.recreateSchema(DATABASE);
+		StoreDatabase.H2.recreateSchema(DATABASE);
 		// one connection for the whole test: hundreds of writes need not each open one
-		this.jdbc = JdbcClient.create(new SingleConnectionDataSource(IncidentDatabase.H2.url(DATABASE),
-				IncidentDatabase.H2.user(), IncidentDatabase.H2.password(), true));
+		this.jdbc = JdbcClient.create(new SingleConnectionDataSource(StoreDatabase.H2.url(DATABASE),
+				StoreDatabase.H2.user(), StoreDatabase.H2.password(), true));
 		this.store = new IncidentStore(this.jdbc);
 		TargetsProperties targets = new TargetsProperties(
 				List.of(new TargetsProperties.Target("orders", "jdbc:postgresql://db:5432/app", null, null, null)),

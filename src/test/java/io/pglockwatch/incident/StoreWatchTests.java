@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pglockwatch.testsupport.StoreDatabase;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -98,7 +99,7 @@ class StoreWatchTests {
 
 	@Test
 	void postgresHasTheDatabaseSizeAndItsTables() {
-		IncidentDatabase postgres = IncidentDatabase.POSTGRESQL;
+		StoreDatabase postgres = StoreDatabase.POSTGRESQL;
 		postgres.recreateSchema("store_watch_it");
 		DataSource dataSource = postgres.newDataSource("store_watch_it");
 		fill(JdbcClient.create(dataSource), false);

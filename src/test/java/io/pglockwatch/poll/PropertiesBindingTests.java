@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 
+import io.pglockwatch.cluster.ClusterProperties;
 import io.pglockwatch.security.SecurityProperties;
 import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.testsupport.AllProperties;
@@ -167,6 +168,32 @@ class PropertiesBindingTests {
 						"user names must be unique", "pglockwatch.gaurd.mode: not a known property")
 					.doesNotContain("Bindable@", HASH);
 			});
+	}
+
+	@Test
+	void clusterDefaults() {
+		this.runner.withPropertyValues(ONE_TARGET).run((context) -> {
+			assertThat(context).hasNotFailed();
+			ClusterProperties cluster = context.getBean(ClusterProperties.class);
+			assertThat(cluster.instanceName()).isNotBlank();
+			assertThat(cluster.lease()).isEqualTo(Duration.ofSeconds(10));
+			assertThat(cluster.renewInterval()).isLessThan(cluster.lease().dividedBy(2));
+			assertThat(cluster.shards()).isEqualTo(1);
+		});
+		this.runner.withPropertyValues(concat(ONE_TARGET, "pglockwatch.cluster.instance-name= pod-1 "))
+			.run((context) -> assertThat(context.getBean(ClusterProperties.class).instanceName()).isEqualTo("pod-1"));
+	}
+
+	@Test
+	void badClusterSettings() {
+		assertFailure("pglockwatch.cluster.lease: must be at least 2s", concat(ONE_TARGET, "pglockwatch.cluster.lease=1s"));
+		assertFailure("pglockwatch.cluster.shards: must be at most 1024",
+				concat(ONE_TARGET, "pglockwatch.cluster.shards=1025"));
+		assertFailure("pglockwatch.cluster.shards: must be at least 1", concat(ONE_TARGET, "pglockwatch.cluster.shards=0"));
+		assertFailure("pglockwatch.cluster.instance-name: must be at most 200 characters",
+				concat(ONE_TARGET, "pglockwatch.cluster.instance-name=" + "x".repeat(201)));
+		assertFailure("pglockwatch.cluster.leases: not a known property",
+				concat(ONE_TARGET, "pglockwatch.cluster.leases=10s"));
 	}
 
 	@Test

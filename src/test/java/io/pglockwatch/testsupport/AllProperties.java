@@ -1,6 +1,7 @@
 package io.pglockwatch.testsupport;
 
 import io.pglockwatch.alert.AlertProperties;
+import io.pglockwatch.cluster.ClusterProperties;
 import io.pglockwatch.guard.GuardProperties;
 import io.pglockwatch.incident.DetectionProperties;
 import io.pglockwatch.incident.IncidentProperties;
@@ -14,7 +15,8 @@ import org.springframework.context.annotation.Import;
 
 /** Every feature's {@code pglockwatch.*} properties record and the check for keys none of them binds. */
 @EnableConfigurationProperties({ TargetsProperties.class, PollProperties.class, DetectionProperties.class,
-		IncidentProperties.class, AlertProperties.class, SecurityProperties.class, GuardProperties.class })
+		IncidentProperties.class, AlertProperties.class, SecurityProperties.class, GuardProperties.class,
+		ClusterProperties.class })
 @Import(ConfigurationCheck.class)
 public class AllProperties {
 
