@@ -159,8 +159,8 @@ class DocsCoverageTests {
 				if (!doc.contains("`" + label + "`")) {
 					missing.add(label);
 				}
-				// target values come from the configuration; every other label has a fixed set of values
-				if (!label.equals("target") && !doc.contains("`" + value + "`")) {
+				// target and shard values come from the configuration; every other label has a fixed set of values
+				if (!label.equals("target") && !label.equals("shard") && !doc.contains("`" + value + "`")) {
 					missing.add(label + "=" + value);
 				}
 			});
@@ -181,11 +181,19 @@ class DocsCoverageTests {
 				|| sample.name().startsWith("pglockwatch_store_");
 	}
 
+	/** Series about the shards of the cluster: one per shard, with the label {@code shard}. */
+	private static boolean perShard(Sample sample) {
+		return sample.name().startsWith("pglockwatch_cluster_");
+	}
+
 	@Test
-	void everySeriesCarriesTheTargetLabelOrIsPerAlertChannel() {
+	void everySeriesCarriesTheTargetLabelOrIsPerAlertChannelOrShard() {
 		assertThat(samples()).isNotEmpty().allSatisfy((sample) -> {
 			if (instanceWide(sample)) {
 				assertThat(sample.labels()).as(sample.name()).doesNotContainKey("target");
+			}
+			else if (perShard(sample)) {
+				assertThat(sample.labels()).as(sample.name()).containsOnlyKeys("shard");
 			}
 			else if (sample.name().startsWith("pglockwatch_alert_")) {
 				assertThat(sample.labels()).as(sample.name()).containsKey("channel").doesNotContainKey("target");
@@ -199,7 +207,7 @@ class DocsCoverageTests {
 	@Test
 	void theDocumentedSeriesCountPerTargetIsRight() throws IOException {
 		long perTarget = samples().stream()
-			.filter((s) -> !s.name().startsWith("pglockwatch_alert_") && !instanceWide(s))
+			.filter((s) -> !s.name().startsWith("pglockwatch_alert_") && !instanceWide(s) && !perShard(s))
 			.count();
 		assertThat(read(METRICS)).contains("One target has " + perTarget + " pg-lockwatch series.");
 	}

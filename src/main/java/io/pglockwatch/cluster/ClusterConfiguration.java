@@ -2,12 +2,13 @@ package io.pglockwatch.cluster;
 
 import javax.sql.DataSource;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The leases of this replica in the store. Nothing takes one yet: the election that decides which replica polls which
- * shard, and the fencing of store writes, outbox claims and guard claims, use this bean once they are wired in.
+ * The leases of this replica in the store and the election over them. The election runs, but nothing acts on it
+ * yet: every replica still polls every target; fencing store writes, outbox claims and guard claims comes next.
  */
 @Configuration(proxyBeanMethods = false)
 class ClusterConfiguration {
@@ -15,6 +16,12 @@ class ClusterConfiguration {
 	@Bean
 	ClusterLease clusterLease(DataSource dataSource, ClusterProperties properties) {
 		return new ClusterLease(dataSource, properties);
+	}
+
+	@Bean
+	Leadership leadership(ClusterLease clusterLease, ClusterProperties properties,
+			ObjectProvider<LeadershipListener> listeners) {
+		return new Leadership(clusterLease, properties, listeners);
 	}
 
 }

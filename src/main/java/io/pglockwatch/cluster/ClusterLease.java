@@ -5,6 +5,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -70,6 +71,8 @@ public final class ClusterLease {
 			""".formatted(EXPIRES);
 
 	private static final String SELECT_LEASE = "SELECT " + LEASE_COLUMNS + " FROM cluster_lease WHERE shard = :shard";
+
+	private static final String SELECT_LEASES = "SELECT " + LEASE_COLUMNS + " FROM cluster_lease ORDER BY shard";
 
 	private static final String RELEASE = """
 			UPDATE cluster_lease SET expires_at = CURRENT_TIMESTAMP
@@ -165,6 +168,14 @@ public final class ClusterLease {
 	public Optional<Lease> current(int shard) {
 		checkShard(shard);
 		return read(shard);
+	}
+
+	/**
+	 * Every shard's lease as stored, lapsed or not, in shard order: who leads, or led last, what. Rows of shards
+	 * beyond this replica's {@code pglockwatch.cluster.shards} (left by replicas configured with more) are included.
+	 */
+	public List<Lease> leases() {
+		return this.jdbc.sql(SELECT_LEASES).query(ClusterLease::lease).list();
 	}
 
 	/**

@@ -1,0 +1,351 @@
+package io.pglockwatch.cluster;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.LongSupplier;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.dao.DataAccessException;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.transaction.TransactionException;
+import org.springframework.util.Assert;
+
+/**
+ * The election: which shards this replica leads. Every {@link ClusterProperties#renewInterval()}, on a thread of its
+ * own, it takes or renews the lease of each shard ({@link ClusterLease#tryAcquireOrRenew(int)}) and then reads every
+ * lease to learn who leads the rest.
+ *
+ * <p>Whether this replica still leads is decided here, by the monotonic clock, without asking the store: a shard is
+ * led until {@code lease - renewInterval / 2} after the <em>start</em> of its last successful renewal. The store's
+ * lease runs from a moment after that start, so this replica stops acting at least half a renew interval before any
+ * other replica can take the lease, even when the store cannot be reached or this thread stalls (a long GC pause:
+ * {@link #leads(int)} reads the clock, it does not wait for the next round). The margin covers clocks that run at
+ * slightly different rates; it does not cover a pause between a {@code leads} check and the write that follows,
+ * which is what the fencing epoch is for.
+ *
+ * <p>A failed store call is logged when the store stops answering and when it answers again, not at every round.
+ * On stop, every lease this replica holds is released, so that other replicas take its shards at once instead of
+ * after a lease. An H2 store is a cluster of one: the same loop takes every shard and keeps it.
+ */
+public final class Leadership implements SmartLifecycle, MeterBinder {
+
+	private static final Logger logger = LoggerFactory.getLogger(Leadership.class);
+
+	private final ClusterLease lease;
+
+	private final ClusterProperties properties;
+
+	private final ObjectProvider<LeadershipListener> listeners;
+
+	private final LongSupplier nanoTime;
+
+	/** How long after the start of its last successful renewal a shard is still led. */
+	private final long leadNanos;
+
+	/** This replica's tenure of each shard; null where it does not lead, or has stopped leading. */
+	private final AtomicReferenceArray<Tenure> tenures;
+
+	private final AtomicLongArray changes;
+
+	/** Serializes the rounds with start and stop. */
+	private final Object election = new Object();
+
+	/** Every shard's lease as last read, by shard. */
+	private volatile Map<Integer, Lease> stored = Map.of();
+
+	private volatile boolean storeFailing;
+
+	private volatile boolean running;
+
+	private List<LeadershipListener> listenerList = List.of();
+
+	private ThreadPoolTaskScheduler scheduler;
+
+	private ScheduledFuture<?> rounds;
+
+	public Leadership(ClusterLease lease, ClusterProperties properties,
+			ObjectProvider<LeadershipListener> listeners) {
+		this(lease, properties, listeners, System::nanoTime);
+	}
+
+	/** With a replaceable monotonic clock. */
+	Leadership(ClusterLease lease, ClusterProperties properties, ObjectProvider<LeadershipListener> listeners,
+			LongSupplier nanoTime) {
+		Assert.notNull(lease, "ClusterLease must not be null");
+		Assert.notNull(properties, "ClusterProperties must not be null");
+		Assert.notNull(listeners, "listeners must not be null");
+		this.lease = lease;
+		this.properties = properties;
+		this.listeners = listeners;
+		this.nanoTime = nanoTime;
+		this.leadNanos = leadTime(properties).toNanos();
+		this.tenures = new AtomicReferenceArray<>(properties.shards());
+		this.changes = new AtomicLongArray(properties.shards());
+	}
+
+	/** How long a shard is led after the start of its last successful renewal: the lease less half a renew interval. */
+	static Duration leadTime(ClusterProperties properties) {
+		return properties.lease().minus(properties.renewInterval().dividedBy(2));
+	}
+
+	/** Whether this replica leads the shard now: it holds the lease and renewed it recently enough. */
+	public boolean leads(int shard) {
+		return leading(shard) != null;
+	}
+
+	/** The epoch of the lease this replica leads the shard with; empty when it does not lead it. */
+	public OptionalLong epoch(int shard) {
+		Tenure tenure = leading(shard);
+		return (tenure != null) ? OptionalLong.of(tenure.epoch()) : OptionalLong.empty();
+	}
+
+	/**
+	 * Who leads each shard, by shard: this replica's own shards as it leads them now, the others as the store showed
+	 * them at the last round (a lease of another replica may have lapsed since; its successor shows within a round).
+	 * A shard with no known leader is absent.
+	 */
+	public Map<Integer, ShardState> snapshot() {
+		Map<Integer, ShardState> states = new TreeMap<>();
+		String self = this.properties.instanceName();
+		Map<Integer, Lease> leases = this.stored;
+		for (int shard = 0; shard < this.properties.shards(); shard++) {
+			Tenure tenure = leading(shard);
+			Lease other = leases.get(shard);
+			if (tenure != null) {
+				states.put(shard, new ShardState(self, tenure.epoch(), tenure.since(), true));
+			}
+			else if (other != null && !other.holder().equals(self)) {
+				states.put(shard, new ShardState(other.holder(), other.epoch(), other.acquiredAt(), false));
+			}
+		}
+		return Collections.unmodifiableMap(states);
+	}
+
+	@Override
+	public void start() {
+		synchronized (this.election) {
+			if (this.running) {
+				return;
+			}
+			this.listenerList = this.listeners.orderedStream().toList();
+			ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+			scheduler.setPoolSize(1);
+			scheduler.setThreadNamePrefix("pglockwatch-leadership-");
+			scheduler.setDaemon(true);
+			scheduler.initialize();
+			this.scheduler = scheduler;
+			this.running = true;
+			this.rounds = scheduler.scheduleAtFixedRate(this::round, this.properties.renewInterval());
+			logger.info("Electing a leader for each of {} shard(s) as {}, renewing every {} ms",
+					this.properties.shards(), this.properties.instanceName(),
+					this.properties.renewInterval().toMillis());
+		}
+	}
+
+	/** Stops the rounds and releases every lease this replica holds, so that others take its shards at once. */
+	@Override
+	public void stop() {
+		ThreadPoolTaskScheduler stopped;
+		synchronized (this.election) {
+			if (!this.running) {
+				return;
+			}
+			this.running = false;
+			this.rounds.cancel(false);
+			for (int shard = 0; shard < this.properties.shards(); shard++) {
+				Tenure tenure = this.tenures.get(shard);
+				if (tenure != null) {
+					lose(shard, tenure, "this replica stops and releases the lease");
+				}
+				try {
+					// also hands over a lease held in the store that this replica had stopped leading by its clock
+					this.lease.release(shard);
+				}
+				catch (DataAccessException | TransactionException ex) {
+					logger.warn("Could not release the lease of shard {}: another replica takes it once it lapses: {}",
+							shard, ex.getMessage());
+				}
+			}
+			stopped = this.scheduler;
+			this.scheduler = null;
+		}
+		stopped.shutdown();
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	/** Early to start and late to stop: whatever acts for the shards it leads stops before the leases are released. */
+	@Override
+	public int getPhase() {
+		return SmartLifecycle.DEFAULT_PHASE - 1024;
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		for (int shard = 0; shard < this.properties.shards(); shard++) {
+			int s = shard;
+			Gauge.builder("pglockwatch.cluster.leader", this, (leadership) -> leadership.leads(s) ? 1 : 0)
+				.tag("shard", Integer.toString(s))
+				.description("1 when this replica leads the shard, else 0")
+				.strongReference(true)
+				.register(registry);
+			FunctionCounter.builder("pglockwatch.cluster.leadership.changes", this.changes, (c) -> c.get(s))
+				.tag("shard", Integer.toString(s))
+				.description("Times this replica started or stopped leading the shard")
+				.register(registry);
+		}
+	}
+
+	/** The election's thread, for tests that stop or stall it. */
+	ThreadPoolTaskScheduler scheduler() {
+		synchronized (this.election) {
+			return this.scheduler;
+		}
+	}
+
+	/** One round: take or renew every shard, then read who holds the rest. */
+	void round() {
+		synchronized (this.election) {
+			if (!this.running) {
+				return;
+			}
+			for (int shard = 0; shard < this.properties.shards(); shard++) {
+				renew(shard);
+			}
+			readLeases();
+		}
+	}
+
+	private void renew(int shard) {
+		long start = this.nanoTime.getAsLong();
+		Lease taken;
+		try {
+			taken = this.lease.tryAcquireOrRenew(shard).orElse(null);
+			storeAnswers();
+		}
+		catch (DataAccessException | TransactionException ex) {
+			storeFails(ex);
+			Tenure tenure = this.tenures.get(shard);
+			if (tenure != null && overdue(tenure)) {
+				lose(shard, tenure, "the lease could not be renewed for " + sinceRenewal(tenure) + " ms");
+			}
+			return;
+		}
+		Tenure tenure = this.tenures.get(shard);
+		if (taken == null) {
+			if (tenure != null) {
+				lose(shard, tenure, "another replica holds the lease");
+			}
+			return;
+		}
+		Tenure renewed = new Tenure(taken.epoch(), taken.acquiredAt(), start);
+		if (tenure != null && tenure.epoch() == taken.epoch() && !overdue(tenure)) {
+			this.tenures.set(shard, renewed);
+			return;
+		}
+		if (tenure != null) {
+			// led by this replica's clock no longer (a stall, or a store that did not answer), or a new epoch
+			lose(shard, tenure, overdue(tenure) ? "the lease was not renewed for " + sinceRenewal(tenure) + " ms"
+					: "the lease was taken again at epoch " + taken.epoch());
+		}
+		this.tenures.set(shard, renewed);
+		this.changes.incrementAndGet(shard);
+		logger.info("Leading shard {} with epoch {}", shard, taken.epoch());
+		for (LeadershipListener listener : this.listenerList) {
+			try {
+				listener.onLeadershipGained(shard, taken.epoch());
+			}
+			catch (RuntimeException ex) {
+				logger.warn("A listener failed on gaining shard {}", shard, ex);
+			}
+		}
+	}
+
+	private void lose(int shard, Tenure tenure, String reason) {
+		this.tenures.set(shard, null);
+		this.changes.incrementAndGet(shard);
+		logger.info("No longer leading shard {} (epoch {}): {}", shard, tenure.epoch(), reason);
+		for (LeadershipListener listener : this.listenerList) {
+			try {
+				listener.onLeadershipLost(shard, tenure.epoch());
+			}
+			catch (RuntimeException ex) {
+				logger.warn("A listener failed on losing shard {}", shard, ex);
+			}
+		}
+	}
+
+	private void readLeases() {
+		try {
+			List<Lease> leases = this.lease.leases();
+			Map<Integer, Lease> byShard = new TreeMap<>();
+			for (Lease each : leases) {
+				byShard.put(each.shard(), each);
+			}
+			this.stored = Collections.unmodifiableMap(byShard);
+			storeAnswers();
+		}
+		catch (DataAccessException | TransactionException ex) {
+			storeFails(ex);
+		}
+	}
+
+	private void storeFails(RuntimeException ex) {
+		if (!this.storeFailing) {
+			this.storeFailing = true;
+			logger.warn("The store does not answer: shards led stop being led {} ms after their last renewal: {}",
+					this.leadNanos / 1_000_000, ex.getMessage());
+		}
+	}
+
+	private void storeAnswers() {
+		if (this.storeFailing) {
+			this.storeFailing = false;
+			logger.info("The store answers again: leases are taken and renewed");
+		}
+	}
+
+	private Tenure leading(int shard) {
+		Assert.isTrue(shard >= 0 && shard < this.properties.shards(), () -> "shard " + shard
+				+ " is not between 0 and pglockwatch.cluster.shards - 1 (" + (this.properties.shards() - 1) + ")");
+		Tenure tenure = this.tenures.get(shard);
+		return (tenure != null && !overdue(tenure)) ? tenure : null;
+	}
+
+	private boolean overdue(Tenure tenure) {
+		return this.nanoTime.getAsLong() - tenure.renewStart() >= this.leadNanos;
+	}
+
+	private long sinceRenewal(Tenure tenure) {
+		return (this.nanoTime.getAsLong() - tenure.renewStart()) / 1_000_000;
+	}
+
+	/**
+	 * This replica's lead of a shard.
+	 * @param epoch the lease's epoch
+	 * @param since when the lease was taken, by the store's clock
+	 * @param renewStart the monotonic clock at the start of the last successful renewal
+	 */
+	private record Tenure(long epoch, Instant since, long renewStart) {
+	}
+
+}
