@@ -175,10 +175,13 @@ class DocsCoverageTests {
 		families.forEach((name, help) -> assertThat(help).as("# HELP of " + name).isNotBlank());
 	}
 
-	/** Series about the instance itself (the poll start delay, the incident store), not about one target or channel. */
+	/**
+	 * Series about the instance itself (the poll start delay, the incident store, the members it sees), not about one
+	 * target, channel or shard.
+	 */
 	private static boolean instanceWide(Sample sample) {
 		return sample.name().startsWith("pglockwatch_poll_start_delay_seconds")
-				|| sample.name().startsWith("pglockwatch_store_");
+				|| sample.name().startsWith("pglockwatch_store_") || sample.name().equals("pglockwatch_cluster_members");
 	}
 
 	/** Series about the shards of the cluster: one per shard, with the label {@code shard}. */

@@ -7,8 +7,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The leases of this replica in the store and the election over them. The election runs, but nothing acts on it
- * yet: every replica still polls every target; fencing store writes, outbox claims and guard claims comes next.
+ * The leases of this replica in the store, its row among the members, and the election over them. The election
+ * runs, but nothing acts on it yet: every replica still polls every target; fencing store writes, outbox claims and
+ * guard claims comes next.
  */
 @Configuration(proxyBeanMethods = false)
 class ClusterConfiguration {
@@ -19,9 +20,14 @@ class ClusterConfiguration {
 	}
 
 	@Bean
-	Leadership leadership(ClusterLease clusterLease, ClusterProperties properties,
+	ClusterMembers clusterMembers(DataSource dataSource, ClusterProperties properties) {
+		return new ClusterMembers(dataSource, properties);
+	}
+
+	@Bean
+	Leadership leadership(ClusterLease clusterLease, ClusterMembers clusterMembers, ClusterProperties properties,
 			ObjectProvider<LeadershipListener> listeners) {
-		return new Leadership(clusterLease, properties, listeners);
+		return new Leadership(clusterLease, clusterMembers, properties, listeners);
 	}
 
 }

@@ -3,6 +3,7 @@ package io.pglockwatch.cluster;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -39,6 +40,11 @@ import org.springframework.util.Assert;
  * slightly different rates; it does not cover a pause between a {@code leads} check and the write that follows,
  * which is what the fencing epoch is for.
  *
+ * <p>Each round starts with a heartbeat in the store's {@code cluster_member} table ({@link ClusterMembers}) and a
+ * read of the live members with the shards they lead; the shards spread over them by {@link FairShare}: this replica
+ * takes a free shard only when no other member needs it more, and the member leading the most hands one shard over
+ * per round while another is below its share. When the members cannot be read, it takes free shards as they come.
+ *
  * <p>A failed store call is logged when the store stops answering and when it answers again, not at every round.
  * On stop, every lease this replica holds is released, so that other replicas take its shards at once instead of
  * after a lease. An H2 store is a cluster of one: the same loop takes every shard and keeps it.
@@ -48,6 +54,8 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	private static final Logger logger = LoggerFactory.getLogger(Leadership.class);
 
 	private final ClusterLease lease;
+
+	private final ClusterMembers members;
 
 	private final ClusterProperties properties;
 
@@ -69,6 +77,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	/** Every shard's lease as last read, by shard. */
 	private volatile Map<Integer, Lease> stored = Map.of();
 
+	/** The live members as last read; null before the first read and while the store does not answer. */
+	private volatile List<Member> live;
+
 	private volatile boolean storeFailing;
 
 	private volatile boolean running;
@@ -79,18 +90,20 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	private ScheduledFuture<?> rounds;
 
-	public Leadership(ClusterLease lease, ClusterProperties properties,
+	public Leadership(ClusterLease lease, ClusterMembers members, ClusterProperties properties,
 			ObjectProvider<LeadershipListener> listeners) {
-		this(lease, properties, listeners, System::nanoTime);
+		this(lease, members, properties, listeners, System::nanoTime);
 	}
 
 	/** With a replaceable monotonic clock. */
-	Leadership(ClusterLease lease, ClusterProperties properties, ObjectProvider<LeadershipListener> listeners,
-			LongSupplier nanoTime) {
+	Leadership(ClusterLease lease, ClusterMembers members, ClusterProperties properties,
+			ObjectProvider<LeadershipListener> listeners, LongSupplier nanoTime) {
 		Assert.notNull(lease, "ClusterLease must not be null");
+		Assert.notNull(members, "ClusterMembers must not be null");
 		Assert.notNull(properties, "ClusterProperties must not be null");
 		Assert.notNull(listeners, "listeners must not be null");
 		this.lease = lease;
+		this.members = members;
 		this.properties = properties;
 		this.listeners = listeners;
 		this.nanoTime = nanoTime;
@@ -135,6 +148,15 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 			}
 		}
 		return Collections.unmodifiableMap(states);
+	}
+
+	/**
+	 * The live members of the cluster as the store showed them at this replica's last round, by name, each with the
+	 * shards it led then; empty before the first round and while the store does not answer.
+	 */
+	public List<Member> members() {
+		List<Member> members = this.live;
+		return (members != null) ? members : List.of();
 	}
 
 	@Override
@@ -182,6 +204,14 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 							shard, ex.getMessage());
 				}
 			}
+			try {
+				this.members.leave();
+			}
+			catch (DataAccessException | TransactionException ex) {
+				logger.warn("Could not leave the members: the others count this replica until a lease passes: {}",
+						ex.getMessage());
+			}
+			this.live = null;
 			stopped = this.scheduler;
 			this.scheduler = null;
 		}
@@ -201,6 +231,10 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	@Override
 	public void bindTo(MeterRegistry registry) {
+		Gauge.builder("pglockwatch.cluster.members", this, Leadership::liveMembers)
+			.description("Live members of the cluster as this replica saw them at its last round; NaN when unknown")
+			.strongReference(true)
+			.register(registry);
 		for (int shard = 0; shard < this.properties.shards(); shard++) {
 			int s = shard;
 			Gauge.builder("pglockwatch.cluster.leader", this, (leadership) -> leadership.leads(s) ? 1 : 0)
@@ -222,17 +256,91 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 		}
 	}
 
-	/** One round: take or renew every shard, then read who holds the rest. */
+	/**
+	 * One round: be seen and read the live members, renew every shard this replica leads and take the free ones that
+	 * are its share, read who holds the rest, then hand one shard over if it leads more than its share.
+	 */
 	void round() {
 		synchronized (this.election) {
 			if (!this.running) {
 				return;
 			}
+			FairShare share = readMembers();
+			int led = led();
 			for (int shard = 0; shard < this.properties.shards(); shard++) {
-				renew(shard);
+				if (this.tenures.get(shard) != null || share == null || share.takes(led)) {
+					boolean before = leading(shard) != null;
+					renew(shard);
+					led += ((leading(shard) != null) ? 1 : 0) - (before ? 1 : 0);
+				}
 			}
 			readLeases();
+			if (share != null && share.handsOver(led)) {
+				handOver(led, share);
+			}
 		}
+	}
+
+	private int led() {
+		int led = 0;
+		for (int shard = 0; shard < this.properties.shards(); shard++) {
+			if (leading(shard) != null) {
+				led++;
+			}
+		}
+		return led;
+	}
+
+	/** Writes this replica's heartbeat and reads the members: the share of each, or null when the store fails. */
+	private FairShare readMembers() {
+		List<Member> members;
+		try {
+			this.members.heartbeat();
+			members = this.members.live();
+			storeAnswers();
+		}
+		catch (DataAccessException | TransactionException ex) {
+			storeFails(ex);
+			this.live = null;
+			return null;
+		}
+		List<Member> before = this.live;
+		List<String> names = members.stream().map(Member::name).toList();
+		if (before == null || !names.equals(before.stream().map(Member::name).toList())) {
+			logger.info("{} live member(s) in the cluster: {}", names.size(), names);
+		}
+		this.live = members;
+		Map<String, Integer> others = new HashMap<>();
+		for (Member member : members) {
+			if (!member.name().equals(this.properties.instanceName())) {
+				others.put(member.name(), member.shards().size());
+			}
+		}
+		return new FairShare(this.properties.shards(), this.properties.instanceName(), others);
+	}
+
+	/** Stops leading the highest shard it leads and releases its lease, for a member below its share to take. */
+	private void handOver(int led, FairShare share) {
+		for (int shard = this.properties.shards() - 1; shard >= 0; shard--) {
+			Tenure tenure = leading(shard);
+			if (tenure == null) {
+				continue;
+			}
+			lose(shard, tenure, "handed over: this replica leads " + led + " shards, " + share.floor() + " to "
+					+ share.ceiling() + " is its share, and another member has fewer");
+			try {
+				this.lease.release(shard);
+			}
+			catch (DataAccessException | TransactionException ex) {
+				storeFails(ex);
+			}
+			return;
+		}
+	}
+
+	private double liveMembers() {
+		List<Member> members = this.live;
+		return (members != null) ? members.size() : Double.NaN;
 	}
 
 	private void renew(int shard) {

@@ -2,12 +2,15 @@ package io.pglockwatch.cluster;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+
+import javax.sql.DataSource;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pglockwatch.testsupport.StoreDatabase;
@@ -51,7 +54,9 @@ class LeadershipTests {
 	@BeforeEach
 	void noLeases() {
 		for (StoreDatabase database : StoreDatabase.values()) {
-			JdbcClient.create(database.newDataSource(DATABASE)).sql("DELETE FROM cluster_lease").update();
+			JdbcClient jdbc = JdbcClient.create(database.newDataSource(DATABASE));
+			jdbc.sql("DELETE FROM cluster_lease").update();
+			jdbc.sql("DELETE FROM cluster_member").update();
 		}
 	}
 
@@ -193,6 +198,62 @@ class LeadershipTests {
 	}
 
 	@Test
+	void twoReplicasLeadTwoOfFourShardsEachAndAThirdTakesOneOfThem() {
+		List<Replica> two = new ArrayList<>(List.of(start("a", 4), start("b", 4)));
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		two.get(0).leadership.bindTo(registry);
+
+		// whoever comes first takes every shard, then hands the extra ones over one per round
+		awaitSpread(two, 2, 2);
+		await().during(LEASE).atMost(LEASE.multipliedBy(3)).until(() -> spread(two).equals(List.of(2, 2)));
+		assertThat(registry.get("pglockwatch.cluster.members").gauge().value()).isEqualTo(2.0);
+		assertThat(two.get(0).leadership.members()).extracting(Member::name).containsExactly("a", "b");
+		assertThat(two.get(0).leadership.members()).allSatisfy((m) -> assertThat(m.shards()).hasSize(2));
+
+		List<Replica> three = new ArrayList<>(two);
+		three.add(start("c", 4));
+		awaitSpread(three, 2, 1, 1);
+		await().during(LEASE).atMost(LEASE.multipliedBy(3)).until(() -> spread(three).equals(List.of(2, 1, 1)));
+		assertThat(three.get(2).leadership.members()).extracting(Member::name).containsExactly("a", "b", "c");
+		assertThat(registry.get("pglockwatch.cluster.members").gauge().value()).isEqualTo(3.0);
+	}
+
+	@Test
+	void theShardsOfAReplicaThatDiesAreSpreadOverTheOthers() {
+		List<Replica> three = List.of(start("a", 4), start("b", 4), start("c", 4));
+		awaitSpread(three, 2, 1, 1);
+		Replica dead = three.stream().filter((r) -> led(r) == 2).findFirst().orElseThrow();
+		List<Replica> alive = three.stream().filter((r) -> r != dead).toList();
+
+		// a hard stop: no more rounds, no release, its row stays
+		dead.leadership.scheduler().getScheduledExecutor().shutdownNow();
+
+		await().atMost(LEASE.plus(RENEW).plus(SLACK)).pollInterval(Duration.ofMillis(20))
+			.until(() -> IntStream.range(0, 4).allMatch((s) -> leaders(alive, s) == 1));
+		awaitSpread(alive, 2, 2);
+		// members() is the store as read at the start of the last round: the dead replica is gone, the shards follow
+		await().atMost(RENEW.multipliedBy(2).plus(SLACK)).untilAsserted(() -> alive.forEach((r) -> {
+			assertThat(r.leadership.members()).extracting(Member::name)
+				.containsExactlyElementsOf(alive.stream().map(Replica::name).toList());
+			assertThat(r.leadership.members()).allSatisfy((m) -> assertThat(m.shards()).hasSize(2));
+		}));
+	}
+
+	@Test
+	void aReplicaThatStopsLeavesTheMembersAtOnce() {
+		List<Replica> two = List.of(start("a", 2), start("b", 2));
+		awaitSpread(two, 1, 1);
+		Replica stays = two.get(0);
+
+		two.get(1).leadership.stop();
+
+		await().atMost(RENEW.plus(SLACK)).untilAsserted(() -> {
+			assertThat(stays.leadership.members()).extracting(Member::name).containsExactly("a");
+			assertThat(led(stays)).isEqualTo(2);
+		});
+	}
+
+	@Test
 	void anH2StoreIsAClusterOfOneThatLeadsEveryShard() {
 		Replica only = start(StoreDatabase.H2, "only", 3);
 
@@ -208,6 +269,28 @@ class LeadershipTests {
 		assertThat(only.lease.tryAcquireOrRenew(0).orElseThrow().epoch()).as("released, so taken again").isEqualTo(2);
 	}
 
+	/**
+	 * Waits until the replicas lead the given numbers of shards (in any order), checking at every look that no shard
+	 * has two leaders.
+	 */
+	private static void awaitSpread(List<Replica> replicas, Integer... counts) {
+		List<Integer> expected = List.of(counts).stream().sorted(Comparator.reverseOrder()).toList();
+		await().atMost(RENEW.multipliedBy(12).plus(SLACK)).pollInterval(Duration.ofMillis(20)).until(() -> {
+			IntStream.range(0, replicas.get(0).shards())
+				.forEach((s) -> assertThat(leaders(replicas, s)).as("leaders of shard " + s).isLessThanOrEqualTo(1));
+			return spread(replicas).equals(expected);
+		});
+	}
+
+	/** How many shards each replica leads, most first. */
+	private static List<Integer> spread(List<Replica> replicas) {
+		return replicas.stream().map(LeadershipTests::led).sorted(Comparator.reverseOrder()).toList();
+	}
+
+	private static int led(Replica replica) {
+		return (int) replica.leadership.snapshot().values().stream().filter(ShardState::thisReplica).count();
+	}
+
 	private static long leaders(List<Replica> replicas, int shard) {
 		return replicas.stream().filter((r) -> r.leadership.leads(shard)).count();
 	}
@@ -221,8 +304,9 @@ class LeadershipTests {
 	}
 
 	private Replica start(StoreDatabase database, String name, int shards) {
-		ClusterLease lease = new ClusterLease(database.newDataSource(DATABASE),
-				new ClusterProperties(name, LEASE, shards));
+		ClusterProperties properties = new ClusterProperties(name, LEASE, shards);
+		DataSource dataSource = database.newDataSource(DATABASE);
+		ClusterLease lease = new ClusterLease(dataSource, properties);
 		List<String> events = new CopyOnWriteArrayList<>();
 		LeadershipListener listener = new LeadershipListener() {
 
@@ -237,16 +321,16 @@ class LeadershipTests {
 			}
 
 		};
-		Leadership leadership = new Leadership(lease, new ClusterProperties(name, LEASE, shards),
+		Leadership leadership = new Leadership(lease, new ClusterMembers(dataSource, properties), properties,
 				new StaticListableBeanFactory(Map.of("listener", listener)).getBeanProvider(LeadershipListener.class));
-		Replica replica = new Replica(name, lease, leadership, events);
+		Replica replica = new Replica(name, shards, lease, leadership, events);
 		this.replicas.add(replica);
 		leadership.start();
 		return replica;
 	}
 
 	/** One run of the service: its lease on a data source of its own, its election and what its listener heard. */
-	private record Replica(String name, ClusterLease lease, Leadership leadership, List<String> events) {
+	private record Replica(String name, int shards, ClusterLease lease, Leadership leadership, List<String> events) {
 	}
 
 }

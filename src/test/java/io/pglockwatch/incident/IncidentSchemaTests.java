@@ -28,7 +28,7 @@ class IncidentSchemaTests {
 	private static final String DATABASE = "incident_schema_it";
 
 	private static final List<String> TABLES = List.of("incident", "incident_timeline", "alert_outbox", "guard_action",
-			"cluster_lease");
+			"cluster_lease", "cluster_member");
 
 	@BeforeAll
 	static void migrate() {
