@@ -176,12 +176,14 @@ class DocsCoverageTests {
 	}
 
 	/**
-	 * Series about the instance itself (the poll start delay, the incident store, the members it sees), not about one
+	 * Series about the instance itself (the poll start delay, the incident store, the members it sees, its fenced
+	 * writes), not about one
 	 * target, channel or shard.
 	 */
 	private static boolean instanceWide(Sample sample) {
 		return sample.name().startsWith("pglockwatch_poll_start_delay_seconds")
-				|| sample.name().startsWith("pglockwatch_store_") || sample.name().equals("pglockwatch_cluster_members");
+				|| sample.name().startsWith("pglockwatch_store_") || sample.name().equals("pglockwatch_cluster_members")
+				|| sample.name().startsWith("pglockwatch_cluster_fenced_writes");
 	}
 
 	/** Series about the shards of the cluster: one per shard, with the label {@code shard}. */

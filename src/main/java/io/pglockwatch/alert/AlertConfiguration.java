@@ -3,6 +3,7 @@ package io.pglockwatch.alert;
 import java.time.Clock;
 
 import io.pglockwatch.guard.GuardAlertNote;
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.incident.StoreWriter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -22,8 +23,8 @@ class AlertConfiguration {
 	private static final String DIRECT_SCHEDULER = "alertDirectScheduler";
 
 	@Bean
-	AlertOutbox alertOutbox(JdbcClient jdbc, StoreWriter writes) {
-		return new AlertOutbox(jdbc, writes);
+	AlertOutbox alertOutbox(JdbcClient jdbc, StoreWriter writes, Cluster cluster) {
+		return new AlertOutbox(jdbc, writes, cluster);
 	}
 
 	@Bean
@@ -57,8 +58,8 @@ class AlertConfiguration {
 	@Bean
 	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock,
 			RestClient.Builder http, @Qualifier(SENDER_SCHEDULER) ThreadPoolTaskScheduler scheduler,
-			@Qualifier(DIRECT_SCHEDULER) ThreadPoolTaskScheduler direct, StoreWriter writes) {
-		return new AlertSender(outbox, alerts, json, clock, http, scheduler, direct, writes);
+			@Qualifier(DIRECT_SCHEDULER) ThreadPoolTaskScheduler direct, StoreWriter writes, Cluster cluster) {
+		return new AlertSender(outbox, alerts, json, clock, http, scheduler, direct, writes, cluster);
 	}
 
 	@Bean

@@ -3,6 +3,7 @@ package io.pglockwatch.alert;
 import java.time.Clock;
 import java.util.Map;
 
+import io.pglockwatch.cluster.Fence;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.incident.IncidentListener;
@@ -55,7 +56,7 @@ final class AlertEnqueuer implements IncidentListener {
 	}
 
 	@Override
-	public void onIncidentEvent(IncidentEvent event, String peakGraph) {
+	public void onIncidentEvent(IncidentEvent event, String peakGraph, Fence fence) {
 		if (event.type() == IncidentEvent.Type.UPDATED) {
 			return;
 		}
@@ -65,14 +66,14 @@ final class AlertEnqueuer implements IncidentListener {
 		Map<String, Object> guardNote = guardNote(incident);
 		if (this.alerts.pagerduty().enabled()) {
 			switch (event.type()) {
-				case OPENED -> add(incident, AlertAction.TRIGGER, key,
+				case OPENED -> add(fence, incident, AlertAction.TRIGGER, key,
 						this.payloads.trigger(incident, key, false, graph, guardNote));
-				case ESCALATED -> add(incident, AlertAction.TRIGGER, key + CRITICAL_SUFFIX,
+				case ESCALATED -> add(fence, incident, AlertAction.TRIGGER, key + CRITICAL_SUFFIX,
 						this.payloads.trigger(incident, key + CRITICAL_SUFFIX, true, graph, guardNote));
 				case RESOLVED -> {
-					add(incident, AlertAction.RESOLVE, key, this.payloads.resolve(key));
+					add(fence, incident, AlertAction.RESOLVE, key, this.payloads.resolve(key));
 					if (incident.escalatedAt() != null) {
-						add(incident, AlertAction.RESOLVE, key + CRITICAL_SUFFIX,
+						add(fence, incident, AlertAction.RESOLVE, key + CRITICAL_SUFFIX,
 								this.payloads.resolve(key + CRITICAL_SUFFIX));
 					}
 				}
@@ -86,7 +87,7 @@ final class AlertEnqueuer implements IncidentListener {
 				case ESCALATED -> AlertAction.ESCALATED;
 				default -> AlertAction.RESOLVED;
 			};
-			add(incident, action, key, this.payloads.webhook(action, incident, graph, guardNote));
+			add(fence, incident, action, key, this.payloads.webhook(action, incident, graph, guardNote));
 		}
 		this.sender.wake();
 	}
@@ -103,8 +104,9 @@ final class AlertEnqueuer implements IncidentListener {
 		}
 	}
 
-	private void add(Incident incident, AlertAction action, String key, Object body) {
-		this.outbox.add(incident.id(), action, key, this.payloads.write(body), this.clock.instant());
+	private void add(Fence fence, Incident incident, AlertAction action, String key, Object body) {
+		this.outbox.add(incident.id(), incident.target(), action, key, this.payloads.write(body), this.clock.instant(),
+				fence);
 	}
 
 }

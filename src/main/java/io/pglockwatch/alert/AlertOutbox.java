@@ -1,5 +1,6 @@
 package io.pglockwatch.alert;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -10,10 +11,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import io.pglockwatch.alert.OutboxEntry.State;
+import io.pglockwatch.cluster.Cluster;
+import io.pglockwatch.cluster.Fence;
+import io.pglockwatch.cluster.StaleEpochException;
 import io.pglockwatch.incident.StoreTime;
 import io.pglockwatch.incident.StoreWriter;
 import org.slf4j.Logger;
@@ -33,6 +38,13 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * oldest one already sent is forgotten, else the oldest, and each loss is counted ({@link #heldDropped(AlertChannel)}).
  *
  * <p>Events in memory have negative ids, events in the store positive ones; {@code mark*} take either.
+ *
+ * <p>Only the leader of an incident's shard adds and sends its events. An event in memory carries the {@link Fence}
+ * it was recorded under: it is stored in a transaction fenced with it, and sent from memory only while this replica
+ * still leads with that fence; once another replica leads the shard, the events of it still in memory are dropped
+ * (the new leader continues from the store). A stored event is claimed by the leader before each attempt
+ * ({@link #claim}), and every mark of its outcome is fenced with the claim's epoch, so an old leader cannot record an
+ * attempt after the new one started.
  */
 public final class AlertOutbox {
 
@@ -43,12 +55,14 @@ public final class AlertOutbox {
 
 	private static final String COLUMNS = """
 			id, incident_id, channel, action, dedup_key, payload, state, attempts, created_at, next_attempt_at,
-			sent_at, last_status, last_error
+			sent_at, last_status, last_error, event_id, target, claim_epoch
 			""";
 
 	private final JdbcClient jdbc;
 
 	private final StoreWriter writes;
+
+	private final Cluster cluster;
 
 	// in creation order; guarded by itself
 	private final List<Held> held = new ArrayList<>();
@@ -63,9 +77,10 @@ public final class AlertOutbox {
 	private volatile Runnable afterStore = () -> {
 	};
 
-	public AlertOutbox(JdbcClient jdbc, StoreWriter writes) {
+	public AlertOutbox(JdbcClient jdbc, StoreWriter writes, Cluster cluster) {
 		this.jdbc = jdbc;
 		this.writes = writes;
+		this.cluster = cluster;
 		for (AlertChannel channel : AlertChannel.values()) {
 			this.heldDropped.put(channel, new AtomicLong());
 		}
@@ -76,9 +91,23 @@ public final class AlertOutbox {
 		this.afterStore = action;
 	}
 
-	/** Adds an event to send: in memory at once, in the store as soon as it takes the write. */
-	public void add(String incidentId, AlertAction action, String dedupKey, String payload, Instant now) {
-		Held event = new Held(-this.heldIds.incrementAndGet(), incidentId, action, dedupKey, payload, now);
+	/**
+	 * The stable id of an event: a name-based UUID of what the event is (incident, channel, action, dedup key), so
+	 * every replica and every attempt gives an event the same id, and no two events of one incident share one.
+	 */
+	static String eventId(String incidentId, AlertAction action, String dedupKey) {
+		String name = incidentId + "|" + action.channel().label() + "|" + action.label() + "|" + dedupKey;
+		return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+	}
+
+	/**
+	 * Adds an event to send: in memory at once, in the store as soon as it takes the write.
+	 * @param fence the leadership of the incident's target's shard the event was recorded under
+	 */
+	public void add(String incidentId, String target, AlertAction action, String dedupKey, String payload,
+			Instant now, Fence fence) {
+		Held event = new Held(-this.heldIds.incrementAndGet(), incidentId, target, action, dedupKey, payload, now,
+				fence);
 		synchronized (this.held) {
 			if (this.held.size() >= MAX_HELD) {
 				dropOne();
@@ -146,9 +175,17 @@ public final class AlertOutbox {
 		for (int i = 0; i < batch.size(); i++) {
 			Held event = batch.get(i);
 			try {
-				insert(event);
+				this.cluster.write(event.fence, () -> insert(event));
 				settle(event, true);
 				stored = true;
+			}
+			catch (StaleEpochException ex) {
+				// another replica leads the shard now and sends from the store: these are not this replica's to send
+				for (int j = i; j < batch.size(); j++) {
+					settle(batch.get(j), true);
+				}
+				logger.warn("Alert events of {} dropped from memory: {}", stream, ex.getMessage());
+				break;
 			}
 			catch (RuntimeException ex) {
 				for (int j = i; j < batch.size(); j++) {
@@ -180,10 +217,13 @@ public final class AlertOutbox {
 	private void insert(Held event) {
 		this.jdbc.sql("""
 				INSERT INTO alert_outbox (incident_id, channel, action, dedup_key, payload, state, attempts, created_at,
-				    next_attempt_at, sent_at, last_status, last_error)
+				    next_attempt_at, sent_at, last_status, last_error, event_id, target, claim_epoch)
 				VALUES (:incident, :channel, :action, :key, :payload, :state, :attempts, :created, :next, :sent,
-				    :status, :error)
+				    :status, :error, :event_id, :target, :claim_epoch)
 				""")
+			.param("event_id", event.eventId)
+			.param("target", event.target)
+			.param("claim_epoch", (event.attempts > 0) ? event.fence.epoch() : null, Types.BIGINT)
 			.param("incident", event.incidentId)
 			.param("channel", event.channel.label())
 			.param("action", event.action.label())
@@ -208,7 +248,7 @@ public final class AlertOutbox {
 		synchronized (this.held) {
 			Set<String> blocked = new HashSet<>(this.pendingInStore);
 			for (Held event : this.held) {
-				if (event.channel != channel || event.state != State.PENDING) {
+				if (event.channel != channel || event.state != State.PENDING || !this.cluster.holds(event.fence)) {
 					continue;
 				}
 				if (blocked.add(event.stream()) && event.phase == Phase.WAITING && !event.nextAttemptAt.isAfter(now)
@@ -296,7 +336,30 @@ public final class AlertOutbox {
 			.list();
 	}
 
-	public void markSent(long id, int status, Instant now) {
+	/**
+	 * Claims a stored event for an attempt by the leader of its shard: records the leader's epoch on it, in a
+	 * transaction fenced with it. An event in memory is its recorder's already.
+	 * @return false when the event is no longer pending (another attempt finished it)
+	 * @throws StaleEpochException when another replica leads the shard now
+	 */
+	public boolean claim(long id, Fence fence) {
+		if (id < 0) {
+			return true;
+		}
+		return this.cluster.write(fence, () -> this.jdbc.sql("""
+				UPDATE alert_outbox SET claim_epoch = :epoch WHERE id = :id AND state = :pending
+				""")
+			.param("epoch", fence.epoch())
+			.param("id", id)
+			.param("pending", State.PENDING.label())
+			.update() > 0);
+	}
+
+	/**
+	 * Marks an event accepted; for a stored one, fenced with the epoch it was claimed with.
+	 * @throws StaleEpochException when another replica leads the event's shard now: not marked
+	 */
+	public void markSent(long id, int status, Instant now, Fence fence) {
 		if (markHeld(id, (event) -> {
 			event.state = State.SENT;
 			event.sentAt = now;
@@ -305,7 +368,7 @@ public final class AlertOutbox {
 		})) {
 			return;
 		}
-		this.jdbc.sql("""
+		this.cluster.write(fence, () -> this.jdbc.sql("""
 				UPDATE alert_outbox SET state = :sent, attempts = attempts + 1, sent_at = :now, last_status = :status,
 				    last_error = NULL
 				WHERE id = :id
@@ -314,10 +377,11 @@ public final class AlertOutbox {
 			.param("sent", State.SENT.label())
 			.param("status", status)
 			.param("now", StoreTime.bind(now))
-			.update();
+			.update());
 	}
 
-	public void markRetry(long id, Integer status, String error, Instant nextAttempt) {
+	/** Marks an attempt to be retried at {@code nextAttempt}; fenced like {@link #markSent}. */
+	public void markRetry(long id, Integer status, String error, Instant nextAttempt, Fence fence) {
 		if (markHeld(id, (event) -> {
 			event.nextAttemptAt = nextAttempt;
 			event.lastStatus = status;
@@ -325,7 +389,7 @@ public final class AlertOutbox {
 		})) {
 			return;
 		}
-		this.jdbc.sql("""
+		this.cluster.write(fence, () -> this.jdbc.sql("""
 				UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = :next, last_status = :status,
 				    last_error = :error
 				WHERE id = :id
@@ -334,10 +398,11 @@ public final class AlertOutbox {
 			.param("status", status)
 			.param("error", truncate(error))
 			.param("next", StoreTime.bind(nextAttempt))
-			.update();
+			.update());
 	}
 
-	public void markFailed(long id, Integer status, String error) {
+	/** Marks an event refused for good; fenced like {@link #markSent}. */
+	public void markFailed(long id, Integer status, String error, Fence fence) {
 		if (markHeld(id, (event) -> {
 			event.state = State.FAILED;
 			event.lastStatus = status;
@@ -345,7 +410,7 @@ public final class AlertOutbox {
 		})) {
 			return;
 		}
-		this.jdbc.sql("""
+		this.cluster.write(fence, () -> this.jdbc.sql("""
 				UPDATE alert_outbox SET state = :failed, attempts = attempts + 1, last_status = :status,
 				    last_error = :error
 				WHERE id = :id
@@ -354,7 +419,7 @@ public final class AlertOutbox {
 			.param("failed", State.FAILED.label())
 			.param("status", status)
 			.param("error", truncate(error))
-			.update();
+			.update());
 	}
 
 	public List<OutboxEntry> forIncident(String incidentId) {
@@ -469,6 +534,12 @@ public final class AlertOutbox {
 
 		final String incidentId;
 
+		final String target;
+
+		final String eventId;
+
+		final Fence fence;
+
 		final AlertChannel channel;
 
 		final AlertAction action;
@@ -493,9 +564,13 @@ public final class AlertOutbox {
 
 		String lastError;
 
-		Held(long id, String incidentId, AlertAction action, String dedupKey, String payload, Instant now) {
+		Held(long id, String incidentId, String target, AlertAction action, String dedupKey, String payload,
+				Instant now, Fence fence) {
 			this.id = id;
 			this.incidentId = incidentId;
+			this.target = target;
+			this.eventId = eventId(incidentId, action, dedupKey);
+			this.fence = fence;
 			this.channel = action.channel();
 			this.action = action;
 			this.dedupKey = dedupKey;
@@ -511,7 +586,7 @@ public final class AlertOutbox {
 		OutboxEntry entry() {
 			return new OutboxEntry(this.id, this.incidentId, this.channel, this.action, this.dedupKey, this.payload,
 					this.state, this.attempts, this.createdAt, this.nextAttemptAt, this.sentAt, this.lastStatus,
-					this.lastError);
+					this.lastError, this.eventId, this.target, this.fence.epoch());
 		}
 
 	}
@@ -529,7 +604,8 @@ public final class AlertOutbox {
 		return new OutboxEntry(rs.getLong("id"), rs.getString("incident_id"), AlertChannel.of(rs.getString("channel")),
 				AlertAction.of(rs.getString("action")), rs.getString("dedup_key"), rs.getString("payload"),
 				State.of(rs.getString("state")), rs.getInt("attempts"), StoreTime.read(rs, "created_at"),
-				StoreTime.read(rs, "next_attempt_at"), StoreTime.read(rs, "sent_at"), lastStatus, rs.getString("last_error"));
+				StoreTime.read(rs, "next_attempt_at"), StoreTime.read(rs, "sent_at"), lastStatus, rs.getString("last_error"),
+				rs.getString("event_id"), rs.getString("target"), rs.getObject("claim_epoch", Long.class));
 	}
 
 	private static String truncate(String error) {

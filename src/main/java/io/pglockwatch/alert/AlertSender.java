@@ -20,6 +20,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pglockwatch.alert.PagerDutyEvent.Routed;
+import io.pglockwatch.cluster.Cluster;
+import io.pglockwatch.cluster.Fence;
+import io.pglockwatch.cluster.StaleEpochException;
 import io.pglockwatch.incident.StoreWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +30,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
 import org.springframework.boot.http.client.HttpClientSettings;
@@ -51,6 +55,13 @@ import org.springframework.web.client.RestClient;
  * AlertOutbox#nextHeld}): at once while store writes fail, else once an event has waited {@link #HELD_GRACE} (a
  * store that hangs rather than fails). It never reads the store, so a page never waits for it. An event accepted
  * while its acceptance cannot be stored is remembered and marked when the store is back, never sent again.
+ *
+ * <p>Of several replicas, only the leader of an event's shard sends it: a stored event is claimed with the leader's
+ * epoch first ({@link AlertOutbox#claim}), the leadership is checked again right before the request, and the outcome
+ * is marked in a transaction fenced with the same epoch. An event a channel accepted and that was marked is never
+ * sent again by anyone; the leader dying between the acceptance and the mark is the one case where the next leader
+ * sends it again, with the same {@code eventId} (in the webhook's body and {@code Idempotency-Key} header, and in a
+ * PagerDuty trigger's {@code custom_details}; PagerDuty also folds a repeated trigger or resolve by its dedup key).
  */
 final class AlertSender implements SmartLifecycle, MeterBinder {
 
@@ -59,6 +70,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private static final int BATCH = 50;
 
 	private static final Duration TICK = Duration.ofMillis(200);
+
+	/** The request header that carries the event's stable id, as many webhook receivers expect it. */
+	static final String EVENT_ID_HEADER = "Idempotency-Key";
 
 	/** How long an event may wait in memory for the store before it is sent from there. */
 	static final Duration HELD_GRACE = Duration.ofSeconds(1);
@@ -88,6 +102,8 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private final TaskScheduler direct;
 
 	private final StoreWriter writes;
+
+	private final Cluster cluster;
 
 	// stored events a channel accepted whose acceptance the store did not take: marked, and never sent, again
 	private final Map<Long, Accepted> unrecorded = new ConcurrentHashMap<>();
@@ -119,8 +135,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	 * @param direct runs every pass over the events in memory; one thread, never the same as {@code scheduler}
 	 */
 	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock, RestClient.Builder http,
-			TaskScheduler scheduler, TaskScheduler direct, StoreWriter writes) {
+			TaskScheduler scheduler, TaskScheduler direct, StoreWriter writes, Cluster cluster) {
 		this.outbox = outbox;
+		this.cluster = cluster;
 		this.alerts = alerts;
 		this.json = json;
 		this.clock = clock;
@@ -190,7 +207,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private void drain() {
 		this.unrecorded.forEach((id, accepted) -> {
-			this.outbox.markSent(id, accepted.status(), accepted.at());
+			mark(id, () -> this.outbox.markSent(id, accepted.status(), accepted.at(), accepted.fence()));
 			this.unrecorded.remove(id);
 		});
 		// per channel, so a channel that is off, paused or over its rate never holds up another
@@ -202,10 +219,16 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 				if (this.unrecorded.containsKey(entry.id())) {
 					continue;
 				}
+				Fence fence = this.cluster.fence(shard(entry));
+				if (fence == null || !claim(entry, fence)) {
+					continue; // another replica leads the event's shard
+				}
 				if (!this.running || !withinRate(channel) || paused(channel)) {
 					break;
 				}
-				send(entry);
+				if (this.cluster.holds(fence)) {
+					send(entry, fence);
+				}
 			}
 		}
 		Map<AlertChannel, AlertOutbox.Backlog> stored = this.outbox.backlog();
@@ -228,7 +251,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 						break;
 					}
 					withinRate(channel);
-					send(entry);
+					send(entry, new Fence(shard(entry), entry.claimEpoch()));
 				}
 			}
 		}
@@ -264,13 +287,47 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		}
 	}
 
-	private void send(OutboxEntry entry) {
+	private int shard(OutboxEntry entry) {
+		// an event stored before targets were recorded on events: its incident is gone, and shard 0 cleans it up
+		return (entry.target() != null) ? this.cluster.shardOf(entry.target()) : 0;
+	}
+
+	/** Claims a stored event for this leader's attempt; false when it is not pending any more or not ours to send. */
+	private boolean claim(OutboxEntry entry, Fence fence) {
+		try {
+			if (!this.outbox.claim(entry.id(), fence)) {
+				return false;
+			}
+		}
+		catch (StaleEpochException ex) {
+			return false;
+		}
+		if (entry.claimEpoch() != null && entry.claimEpoch() < fence.epoch()) {
+			logger.info("Alert {} {} for incident {} (event {}) was claimed by the leader of epoch {} and not marked: "
+					+ "sending it again; the receiver may have it already", entry.action().label(), entry.dedupKey(),
+					entry.incidentId(), entry.eventId(), entry.claimEpoch());
+		}
+		return true;
+	}
+
+	/** Records an attempt's outcome; one refused because another replica leads now is logged, not retried. */
+	private void mark(long id, Runnable marking) {
+		try {
+			marking.run();
+		}
+		catch (StaleEpochException ex) {
+			logger.warn("Outcome of alert event {} not recorded: {}", id, ex.getMessage());
+		}
+	}
+
+	private void send(OutboxEntry entry, Fence fence) {
 		String body;
 		try {
 			body = body(entry);
 		}
 		catch (JacksonException ex) {
-			this.outbox.markFailed(entry.id(), null, "stored payload is not a JSON object: " + ex.getMessage());
+			mark(entry.id(), () -> this.outbox.markFailed(entry.id(), null,
+					"stored payload is not a JSON object: " + ex.getMessage(), fence));
 			count(entry, Outcome.REJECTED);
 			logger.error("Alert {} of incident {} has a corrupt payload; not sent", entry.id(), entry.incidentId());
 			return;
@@ -280,6 +337,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 			response = this.http.post()
 				.uri(url(entry.channel()))
 				.contentType(MediaType.APPLICATION_JSON)
+				.header(EVENT_ID_HEADER, entry.eventId())
 				.body(body)
 				.exchange((request, reply) -> new Response(reply.getStatusCode().value(),
 						// mask before cutting, so no part of the key survives a cut
@@ -287,19 +345,24 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 						seconds(reply.getHeaders().getFirst("Retry-After"))));
 		}
 		catch (RuntimeException ex) {
-			retry(entry, null, describe(ex), backoff(entry.attempts()));
+			retry(entry, null, describe(ex), backoff(entry.attempts()), fence);
 			return;
 		}
 		int status = response.status();
 		if (status >= 200 && status < 300) {
 			Instant now = this.clock.instant();
 			try {
-				this.outbox.markSent(entry.id(), status, now);
+				this.outbox.markSent(entry.id(), status, now, fence);
+			}
+			catch (StaleEpochException ex) {
+				logger.warn("Alert {} {} for incident {} accepted by {}, but not recorded: {}; the leader now may send "
+						+ "it again (event {})", entry.action().label(), entry.dedupKey(), entry.incidentId(),
+						entry.channel().label(), ex.getMessage(), entry.eventId());
 			}
 			catch (DataAccessException ex) {
 				// accepted, but the store went away since the event was read: mark it once it is back, and until
 				// then never send it again
-				this.unrecorded.put(entry.id(), new Accepted(status, now));
+				this.unrecorded.put(entry.id(), new Accepted(status, now, fence));
 			}
 			count(entry, Outcome.SENT);
 			logger.info("Alert {} {} for incident {} accepted by {} ({})", entry.action().label(), entry.dedupKey(),
@@ -308,26 +371,33 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		else if (status == 429) {
 			Duration wait = retryAfter(response);
 			this.pausedUntil.put(entry.channel(), this.clock.instant().plus(wait));
-			retry(entry, status, "rate limited: " + response.body(), wait);
+			retry(entry, status, "rate limited: " + response.body(), wait, fence);
 		}
 		else if (status >= 500 || status == 408) {
-			retry(entry, status, "HTTP " + status + ": " + response.body(), backoff(entry.attempts()));
+			retry(entry, status, "HTTP " + status + ": " + response.body(), backoff(entry.attempts()), fence);
 		}
 		else {
 			String error = "HTTP " + status + ": " + mask(response.body());
-			this.outbox.markFailed(entry.id(), status, error);
+			mark(entry.id(), () -> this.outbox.markFailed(entry.id(), status, error, fence));
 			count(entry, Outcome.REJECTED);
 			logger.error("Alert {} {} for incident {} rejected by {}, not retried: {}", entry.action().label(),
 					entry.dedupKey(), entry.incidentId(), entry.channel().label(), error);
 		}
 	}
 
-	/** The stored body; for PagerDuty with the routing key, which is never stored. */
+	/**
+	 * The stored body with the event's id (a webhook's {@code eventId}, a PagerDuty trigger's
+	 * {@code custom_details.eventId}); for PagerDuty with the routing key, which is never stored.
+	 */
 	private String body(OutboxEntry entry) {
-		if (entry.channel() != AlertChannel.PAGERDUTY) {
-			return entry.payload();
-		}
 		Map<String, JsonNode> stored = this.json.readValue(entry.payload(), STORED_EVENT);
+		if (entry.channel() != AlertChannel.PAGERDUTY) {
+			stored.put("eventId", this.json.getNodeFactory().stringNode(entry.eventId()));
+			return this.json.writeValueAsString(stored);
+		}
+		if (stored.get("payload") instanceof ObjectNode payload && payload.get("custom_details") instanceof ObjectNode details) {
+			details.put("eventId", entry.eventId());
+		}
 		return this.json.writeValueAsString(new Routed(this.alerts.pagerduty().routingKey(), stored));
 	}
 
@@ -335,9 +405,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 		return (channel == AlertChannel.PAGERDUTY) ? this.alerts.pagerduty().url() : this.alerts.webhook().url();
 	}
 
-	private void retry(OutboxEntry entry, Integer status, String error, Duration wait) {
+	private void retry(OutboxEntry entry, Integer status, String error, Duration wait, Fence fence) {
 		String masked = mask(error);
-		this.outbox.markRetry(entry.id(), status, masked, this.clock.instant().plus(wait));
+		mark(entry.id(), () -> this.outbox.markRetry(entry.id(), status, masked, this.clock.instant().plus(wait), fence));
 		count(entry, Outcome.RETRIED);
 		logger.warn("Alert {} {} for incident {} to {} failed (attempt {}): {}; retrying in {} ms",
 				entry.action().label(), entry.dedupKey(), entry.incidentId(), entry.channel().label(),
@@ -492,7 +562,7 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	private record Response(int status, String body, Duration retryAfter) {
 	}
 
-	private record Accepted(int status, Instant at) {
+	private record Accepted(int status, Instant at, Fence fence) {
 	}
 
 	/** What waits for the channel: in the store as last read, and in memory now. */

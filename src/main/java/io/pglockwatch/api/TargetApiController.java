@@ -2,6 +2,7 @@ package io.pglockwatch.api;
 
 import java.util.List;
 
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.poll.TargetState;
@@ -32,7 +33,10 @@ public class TargetApiController {
 
 	private final Guard guard;
 
-	TargetApiController(TargetStatus status, IncidentRecorder incidents, Guard guard) {
+	private final Cluster cluster;
+
+	TargetApiController(TargetStatus status, IncidentRecorder incidents, Guard guard, Cluster cluster) {
+		this.cluster = cluster;
 		this.status = status;
 		this.incidents = incidents;
 		this.guard = guard;
@@ -42,7 +46,7 @@ public class TargetApiController {
 	@ApiResponse(responseCode = "200", description = "One entry per configured target")
 	@GetMapping
 	List<TargetView> targets() {
-		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()))).toList();
+		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()), this.cluster)).toList();
 	}
 
 	@Operation(summary = "One target's state")
@@ -50,7 +54,7 @@ public class TargetApiController {
 	@ApiResponse(responseCode = "404", description = "No target of this name is configured")
 	@GetMapping("/{name}")
 	TargetView target(@Parameter(description = TARGET_NAME) @PathVariable String name) {
-		return TargetView.of(state(name), this.incidents.openCount(name), this.guard.problem(name));
+		return TargetView.of(state(name), this.incidents.openCount(name), this.guard.problem(name), this.cluster);
 	}
 
 	@Operation(summary = "A target's live lock-wait graph",

@@ -2,6 +2,8 @@ package io.pglockwatch.api;
 
 import java.time.Instant;
 
+import io.pglockwatch.cluster.Cluster;
+import io.pglockwatch.cluster.ShardState;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.poll.TargetState;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -14,23 +16,28 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param failureReason connect, timeout, permission or query while down
  * @param warning e.g. a missing privilege
  * @param guardProblem why the guard could not act on this target the last time it tried (e.g. not permitted)
+ * @param shard the target's shard among {@code pglockwatch.cluster.shards}
+ * @param watchedBy the {@code instance-name} of the replica that leads the target's shard (records its incidents,
+ * alerts and guards), null while none is known
  */
 @Schema(description = "A target's state as of its latest poll (docs/api.md#get-apiv1targets)")
 public record TargetView(String name, Boolean up, Instant lastPollAt, Instant lastSuccessfulPollAt, String serverVersion,
 		Long lockWaiters, Integer ddlQueueDepth, int openIncidents, String error, String failureReason,
-		String warning, String guardProblem) {
+		String warning, String guardProblem, int shard, String watchedBy) {
 
-	public static TargetView of(TargetState state, int openIncidents) {
-		return of(state, openIncidents, null);
+	public static TargetView of(TargetState state, int openIncidents, Cluster cluster) {
+		return of(state, openIncidents, null, cluster);
 	}
 
-	public static TargetView of(TargetState state, int openIncidents, String guardProblem) {
+	public static TargetView of(TargetState state, int openIncidents, String guardProblem, Cluster cluster) {
 		LockWaitGraph graph = state.freshGraph();
+		int shard = cluster.shardOf(state.name());
+		ShardState leader = cluster.shardStates().get(shard);
 		return new TargetView(state.name(), state.up(), state.lastPollAt(), state.lastSuccessAt(), state.serverVersion(),
 				graph == null ? null : graph.lockWaiterCount(),
 				graph == null ? null : (graph.ddlQueues().isEmpty() ? 0 : graph.deepestDdlQueue().queueDepth()),
 				openIncidents, state.error(), state.failure() == null ? null : state.failure().label(),
-				state.privilegeWarning(), guardProblem);
+				state.privilegeWarning(), guardProblem, shard, (leader != null) ? leader.leader() : null);
 	}
 
 }

@@ -96,8 +96,8 @@ public final class ClusterLease {
 	/** The epoch of each shard whose lease this replica holds, as last taken or renewed. */
 	private final Map<Integer, Long> heldEpochs = new ConcurrentHashMap<>();
 
-	/** The fence statement for the store's database, found on first use: the store may be down at startup. */
-	private volatile String fenceSql;
+	/** Whether the store is PostgreSQL, found on first use: the store may be down at startup. */
+	private volatile Boolean shared;
 
 	/** Leases on the store of {@code dataSource}; the schema must be migrated already. */
 	public ClusterLease(DataSource dataSource, ClusterProperties properties) {
@@ -225,20 +225,28 @@ public final class ClusterLease {
 				+ " is not between 0 and pglockwatch.cluster.shards - 1 (" + (this.properties.shards() - 1) + ")");
 	}
 
-	private String fenceSql() {
-		String sql = this.fenceSql;
-		if (sql == null) {
+	/**
+	 * Whether the store is PostgreSQL, which other replicas may share; an H2 file is one process's alone.
+	 * @throws DataAccessResourceFailureException when the store cannot be asked, the first time
+	 */
+	public boolean sharedStore() {
+		Boolean shared = this.shared;
+		if (shared == null) {
 			try {
 				String product = JdbcUtils.extractDatabaseMetaData(this.dataSource,
 						DatabaseMetaData::getDatabaseProductName);
-				sql = "PostgreSQL".equalsIgnoreCase(product) ? FENCE_SHARED : FENCE_EXCLUSIVE;
+				shared = "PostgreSQL".equalsIgnoreCase(product);
 			}
 			catch (MetaDataAccessException ex) {
 				throw new DataAccessResourceFailureException("cannot tell which database the store is", ex);
 			}
-			this.fenceSql = sql;
+			this.shared = shared;
 		}
-		return sql;
+		return shared;
+	}
+
+	private String fenceSql() {
+		return sharedStore() ? FENCE_SHARED : FENCE_EXCLUSIVE;
 	}
 
 	private static Lease lease(ResultSet rs, int rowNum) throws SQLException {

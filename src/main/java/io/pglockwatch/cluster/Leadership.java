@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.dao.DataAccessException;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.transaction.TransactionException;
@@ -81,6 +82,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	private volatile List<Member> live;
 
 	private volatile boolean storeFailing;
+
+	/** Why the store failed the last round (no secrets: the driver's message), or null while it answers. */
+	private volatile String storeFailure;
 
 	private volatile boolean running;
 
@@ -148,6 +152,12 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 			}
 		}
 		return Collections.unmodifiableMap(states);
+	}
+
+	/** Why this replica cannot lead now, or null: the store did not answer its last election round. */
+	public String problem() {
+		String failure = this.storeFailure;
+		return (failure != null) ? "the store does not answer, so no lease can be taken or renewed: " + failure : null;
 	}
 
 	/**
@@ -418,6 +428,7 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	}
 
 	private void storeFails(RuntimeException ex) {
+		this.storeFailure = NestedExceptionUtils.getMostSpecificCause(ex).getMessage();
 		if (!this.storeFailing) {
 			this.storeFailing = true;
 			logger.warn("The store does not answer: shards led stop being led {} ms after their last renewal: {}",
@@ -426,6 +437,7 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	}
 
 	private void storeAnswers() {
+		this.storeFailure = null;
 		if (this.storeFailing) {
 			this.storeFailing = false;
 			logger.info("The store answers again: leases are taken and renewed");

@@ -9,6 +9,7 @@ import io.pglockwatch.api.IncidentView;
 import io.pglockwatch.api.TargetView;
 import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.incident.IncidentQuery;
 import io.pglockwatch.incident.IncidentRecorder;
@@ -48,8 +49,11 @@ class DashboardController {
 
 	private final AlertDelivery alerts;
 
+	private final Cluster cluster;
+
 	DashboardController(TargetStatus targets, IncidentRecorder incidents, IncidentStore store,
-			PollProperties poll, Guard guard, AlertDelivery alerts) {
+			PollProperties poll, Guard guard, AlertDelivery alerts, Cluster cluster) {
+		this.cluster = cluster;
 		this.guard = guard;
 		this.alerts = alerts;
 		this.targets = targets;
@@ -77,10 +81,10 @@ class DashboardController {
 			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "unknown target '" + selected + "'");
 		}
 		model.addAttribute("targets",
-				this.targets.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()))).toList());
+				this.targets.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()), this.cluster)).toList());
 		model.addAttribute("selected", selected);
 		model.addAttribute("refreshMillis", this.poll.interval().toMillis());
-		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected)));
+		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected), this.cluster));
 		model.addAttribute("picture", state.freshGraph() == null ? null
 				: GraphPicture.of(GraphView.of(state.freshGraph()), sessionsPath(selected)));
 		// the live part goes on while the store fails: what it cannot read is left out and the page says why

@@ -9,6 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pglockwatch.cluster.Cluster;
+import io.pglockwatch.cluster.Fence;
 import io.pglockwatch.detect.Detector;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.graph.LockWaitGraph;
@@ -32,6 +34,13 @@ import org.springframework.core.task.TaskExecutor;
  * never delays a poll. Every decision, dry-runs and skips included, is logged, counted and recorded on the incident.
  * A DDL cancelled inside a migration transaction can leave that transaction aborted and still holding its earlier
  * locks, so the sessions whose DDL was cancelled are remembered for the policy to watch.
+ *
+ * <p>Only the leader of a target's shard acts for it. Every replica runs the policy on its polls, so its timers are
+ * current when it takes over, but a replica that does not lead keeps no decisions. A decision to signal (or its
+ * dry-run) is claimed in the store first ({@link GuardClaims}), fenced with the leadership it was made under: a session
+ * is signalled at most once, whichever replica leads, even across a failover between decision and signal. On a
+ * store that other replicas may share (PostgreSQL), a signal whose claim the store did not answer is not sent; on an
+ * H2 file, a cluster of one, it is.
  */
 public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
@@ -55,6 +64,10 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 
 	private final GuardLog log;
 
+	private final GuardClaims claims;
+
+	private final Cluster cluster;
+
 	private final TaskExecutor signals;
 
 	private final SessionSignaller signaller = new SessionSignaller();
@@ -73,8 +86,11 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 	 * @param signals runs the signals, one at a time, off the poll threads
 	 */
 	public Guard(GuardProperties config, GuardPolicy policy, TargetsProperties targetsConfig,
-			IncidentRecorder incidents, TargetMonitor monitor, GuardLog log, TaskExecutor signals) {
+			IncidentRecorder incidents, TargetMonitor monitor, GuardLog log, GuardClaims claims, Cluster cluster,
+			TaskExecutor signals) {
 		this.config = config;
+		this.claims = claims;
+		this.cluster = cluster;
 		this.policy = policy;
 		this.incidents = incidents;
 		this.monitor = monitor;
@@ -104,25 +120,57 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		int minQueued = this.incidents.thresholds(outcome.target()).ddlQueue().minQueued();
 		GuardPolicy.Decisions result = this.policy.decide(graph, minQueued,
 				state.history.withCancelled(state.cancelledSince(graph.takenAt())), graph.takenAt());
+		Fence fence = this.cluster.fence(outcome.target());
+		if (fence == null) {
+			// not the leader: keep the timers for a takeover, not the decisions, which the leader carries out
+			GuardHistory kept = result.history();
+			state.history = new GuardHistory(kept.queueSince(), kept.blockingSince(), Set.of(), kept.cancelled());
+			return;
+		}
 		state.history = result.history();
 		for (GuardDecision decision : result.decisions()) {
-			carryOut(outcome.target(), decision, state);
+			carryOut(outcome.target(), decision, state, fence);
 		}
 	}
 
-	private void carryOut(String target, GuardDecision decision, TargetState state) {
+	private void carryOut(String target, GuardDecision decision, TargetState state, Fence fence) {
 		SessionFacts facts = decision.session();
-		if (!decision.signals()) {
-			record(target, decision.action(), facts, decision.incident(), GUARD, decision.outcome(), decision.reason());
+		boolean claimed = decision.signals() || decision.outcome() == GuardOutcome.DRY_RUN;
+		if (!claimed) {
+			record(target, decision.action(), facts, decision.incident(), GUARD, decision.outcome(), decision.reason(),
+					fence);
 			return;
 		}
 		this.signals.execute(() -> {
+			String action = decision.action().label() + (decision.signals() ? "" : "/" + GuardOutcome.DRY_RUN.label());
+			GuardClaims.Claim claim = this.claims.claim(fence, target, facts, action);
+			if (claim == GuardClaims.Claim.TAKEN || claim == GuardClaims.Claim.NOT_LEADER) {
+				logger.info("Guard leaves {} of pid {} on {} alone: {}", action, facts.pid(), target,
+						(claim == GuardClaims.Claim.TAKEN) ? "already decided (by this or an earlier leader)"
+								: "another replica leads the target now");
+				return;
+			}
+			if (!decision.signals()) {
+				record(target, decision.action(), facts, decision.incident(), GUARD, decision.outcome(),
+						decision.reason(), fence);
+				return;
+			}
+			if (claim == GuardClaims.Claim.UNKNOWN && this.cluster.sharedStore()) {
+				record(target, decision.action(), facts, decision.incident(), GUARD, GuardOutcome.FAILED,
+						"not signalled: the store did not answer the claim of this decision, so another replica "
+								+ "might act on it too",
+						fence);
+				return;
+			}
+			if (!this.cluster.holds(fence)) {
+				return;
+			}
 			SessionSignaller.Result result = signal(target, decision.action(), facts, decision.queryStart());
 			if (decision.action() == GuardAction.CANCEL_DDL && result.outcome() == GuardOutcome.CANCELLED) {
 				state.cancelled.put(Session.of(facts), Instant.now());
 			}
 			record(target, decision.action(), facts, decision.incident(), GUARD, result.outcome(),
-					result.reason() == null ? decision.reason() : result.reason());
+					result.reason() == null ? decision.reason() : result.reason(), fence);
 		});
 	}
 
@@ -137,11 +185,11 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 		if (refusal != null) {
 			// an operator's refused cancel is recorded as skipped, excluded sessions included
 			return record(target, GuardAction.CANCEL_DDL, facts, incident, actor, GuardOutcome.SKIPPED,
-					refusal.reason());
+					refusal.reason(), this.cluster.fence(target));
 		}
 		SessionSignaller.Result result = signal(target, GuardAction.CANCEL_DDL, facts, ddl.activity().queryStart());
 		return record(target, GuardAction.CANCEL_DDL, facts, incident, actor, result.outcome(),
-				result.reason() == null ? "cancelled from the dashboard" : result.reason());
+				result.reason() == null ? "cancelled from the dashboard" : result.reason(), this.cluster.fence(target));
 	}
 
 	private SessionSignaller.Result signal(String target, GuardAction action, SessionFacts facts, Instant queryStart) {
@@ -159,7 +207,7 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 	}
 
 	private GuardRecord record(String target, GuardAction action, SessionFacts facts, String incident, String actor,
-			GuardOutcome outcome, String reason) {
+			GuardOutcome outcome, String reason, Fence fence) {
 		GuardRecord record = new GuardRecord(Instant.now(), target, incident, action, actor, this.config.mode(),
 				facts.pid(),
 				facts.backendStart(), facts.applicationName(), facts.user(), outcome, reason);
@@ -167,7 +215,7 @@ public final class Guard implements PollListener, MeterBinder, SmartLifecycle {
 				facts.applicationName(), facts.user(), outcome.label(), reason == null ? "" : " - " + reason);
 		counter(target, action, outcome).increment();
 		try {
-			this.log.add(record);
+			this.log.add(record, fence);
 		}
 		catch (RuntimeException ex) {
 			logger.error("Could not record guard action on {}: {}", target, ex.getMessage());

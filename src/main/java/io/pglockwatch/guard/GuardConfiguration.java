@@ -1,5 +1,8 @@
 package io.pglockwatch.guard;
 
+import java.time.Clock;
+
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.incident.IncidentRecorder;
 import io.pglockwatch.incident.StoreWriter;
 import io.pglockwatch.poll.TargetConnections;
@@ -17,8 +20,13 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 class GuardConfiguration {
 
 	@Bean
-	GuardLog guardLog(JdbcClient jdbc, StoreWriter writes) {
-		return new GuardLog(jdbc, writes);
+	GuardLog guardLog(JdbcClient jdbc, StoreWriter writes, Cluster cluster) {
+		return new GuardLog(jdbc, writes, cluster);
+	}
+
+	@Bean
+	GuardClaims guardClaims(JdbcClient jdbc, Cluster cluster, Clock clock) {
+		return new GuardClaims(jdbc, cluster, clock);
 	}
 
 	@Bean
@@ -50,8 +58,9 @@ class GuardConfiguration {
 
 	@Bean
 	Guard guard(GuardProperties guard, GuardPolicy policy, TargetsProperties targets, IncidentRecorder incidents,
-			TargetMonitor monitor, GuardLog log, @Qualifier("guardSignals") ThreadPoolTaskExecutor guardSignals) {
-		return new Guard(guard, policy, targets, incidents, monitor, log, guardSignals);
+			TargetMonitor monitor, GuardLog log, GuardClaims claims, Cluster cluster,
+			@Qualifier("guardSignals") ThreadPoolTaskExecutor guardSignals) {
+		return new Guard(guard, policy, targets, incidents, monitor, log, claims, cluster, guardSignals);
 	}
 
 }

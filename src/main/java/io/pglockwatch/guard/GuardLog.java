@@ -5,6 +5,8 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.util.List;
 
+import io.pglockwatch.cluster.Cluster;
+import io.pglockwatch.cluster.Fence;
 import io.pglockwatch.incident.StoreTime;
 import io.pglockwatch.incident.StoreWriter;
 
@@ -22,15 +24,29 @@ public final class GuardLog {
 
 	private final StoreWriter writes;
 
-	public GuardLog(JdbcClient jdbc, StoreWriter writes) {
+	private final Cluster cluster;
+
+	public GuardLog(JdbcClient jdbc, StoreWriter writes, Cluster cluster) {
 		this.jdbc = jdbc;
 		this.writes = writes;
+		this.cluster = cluster;
 	}
 
-	/** Queues the record; it is in the store once the store writer has done it. */
-	public void add(GuardRecord r) {
+	/**
+	 * Queues the record; it is in the store once the store writer has done it.
+	 * @param fence the leadership of the target's shard the action was taken under, refused once stale; null for an
+	 * operator's action on a replica that does not lead the target (recorded as it is)
+	 */
+	public void add(GuardRecord r, Fence fence) {
 		this.writes.submit("guard " + r.action().label() + " of pid " + r.pid() + " on " + r.target(), null, false,
-				() -> insert(r));
+				() -> {
+					if (fence != null) {
+						this.cluster.write(fence, () -> insert(r));
+					}
+					else {
+						insert(r);
+					}
+				});
 	}
 
 	private void insert(GuardRecord r) {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.poll.TargetsProperties;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,8 +46,8 @@ class IncidentConfiguration {
 	@Bean
 	IncidentRecorder incidentRecorder(IncidentStore store, StoreWriter writes, TargetsProperties targets,
 			DetectionProperties detection, IncidentProperties retention, JsonMapper json,
-			ObjectProvider<IncidentListener> listeners, Clock clock) {
-		return new IncidentRecorder(store, writes, targets, detection, retention, json, listeners, clock);
+			ObjectProvider<IncidentListener> listeners, Clock clock, Cluster cluster) {
+		return new IncidentRecorder(store, writes, targets, detection, retention, json, listeners, clock, cluster);
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package io.pglockwatch.incident;
 
+import io.pglockwatch.cluster.Fence;
 import io.pglockwatch.detect.IncidentEvent;
 
 /**
@@ -12,7 +13,9 @@ public interface IncidentListener {
 
 	/**
 	 * @param peakGraph the incident's newest peak lock-wait graph as the store keeps it (JSON), null when none
+	 * @param fence the leadership of the incident's shard the event was recorded under: the listener's own store
+	 * writes for it carry this fence
 	 */
-	void onIncidentEvent(IncidentEvent event, String peakGraph);
+	void onIncidentEvent(IncidentEvent event, String peakGraph, Fence fence);
 
 }

@@ -18,6 +18,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Detector;
+import io.pglockwatch.cluster.Fence;
+import io.pglockwatch.cluster.TestClusters;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentEvent;
 import io.pglockwatch.detect.IncidentKind;
@@ -79,6 +81,8 @@ final class AlertHarness implements AutoCloseable {
 
 	final StoreWriter writes;
 
+	final TestClusters.Running cluster;
+
 	final AlertSender sender;
 
 	final AlertEnqueuer enqueuer;
@@ -107,13 +111,14 @@ final class AlertHarness implements AutoCloseable {
 		this.jdbc = JdbcClient.create(this.dataSource);
 		this.incidents = new IncidentStore(this.jdbc);
 		this.writes = new StoreWriter(StoreWriter.DEFAULT_LIMIT, this.clock);
-		this.outbox = new AlertOutbox(this.jdbc, this.writes);
+		this.cluster = TestClusters.alone(this.dataSource);
+		this.outbox = new AlertOutbox(this.jdbc, this.writes, this.cluster.cluster());
 		this.scheduler = AlertConfiguration.senderScheduler(this.alerts);
 		this.scheduler.initialize();
 		this.direct = AlertConfiguration.senderScheduler(this.alerts);
 		this.direct.initialize();
 		this.sender = new AlertSender(this.outbox, this.alerts, this.json, this.clock, RestClient.builder(),
-				this.scheduler, this.direct, this.writes);
+				this.scheduler, this.direct, this.writes, this.cluster.cluster());
 		this.sender.bindTo(this.meters);
 		String dashboard = this.alerts.dashboardUrl();
 		this.enqueuer = new AlertEnqueuer(this.outbox, new AlertPayloads(this.json, dashboard == null ? "" : dashboard), this.alerts, this.sender, this.clock,
@@ -144,8 +149,13 @@ final class AlertHarness implements AutoCloseable {
 				: new TimelinePoint(this.clock.instant(), incident.queueDepth(), incident.peakMaxWait());
 		// the recorder hands over the newest peak graph it stored
 		this.enqueuer.onIncidentEvent(new IncidentEvent(type, incident, point, null),
-				this.incidents.peakGraph(incident.id()).orElse(null));
+				this.incidents.peakGraph(incident.id()).orElse(null), fence(incident.target()));
 		this.writes.flush(Duration.ofSeconds(10));
+	}
+
+	/** The fence this replica leads the target's shard with. */
+	Fence fence(String target) {
+		return this.cluster.cluster().fence(target);
 	}
 
 	List<OutboxEntry> rows(Incident incident) {
@@ -198,6 +208,7 @@ final class AlertHarness implements AutoCloseable {
 			this.scheduler.shutdown();
 			this.direct.shutdown();
 			this.writes.shutdown();
+			this.cluster.close();
 		}
 		finally {
 			this.logger.detachAppender(this.logs);

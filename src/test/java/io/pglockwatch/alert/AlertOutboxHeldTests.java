@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.pglockwatch.alert.AlertHarness.Incidents;
 import io.pglockwatch.alert.AlertHarness.Settings;
 import io.pglockwatch.alert.OutboxEntry.State;
+import io.pglockwatch.cluster.Fence;
 import io.pglockwatch.detect.Incident;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,10 @@ class AlertOutboxHeldTests {
 	private final AlertOutbox outbox = this.harness.outbox;
 
 
+	private Fence fence(String target) {
+		return this.harness.fence(target);
+	}
+
 	private static Instant later() {
 		return Instant.now().plusSeconds(3600);
 	}
@@ -39,10 +44,10 @@ class AlertOutboxHeldTests {
 	void eventsOfAnIncidentNotYetStoredGoOutInOrderAndAreStoredWithTheirOutcome() {
 		Incident incident = Incidents.ddlQueue("orders", 4242);
 		// the incident itself is not in the store yet: its events cannot be (foreign key), so they wait in memory
-		this.outbox.add(incident.id(), AlertAction.TRIGGER, incident.dedupKey(), "{\"event_action\":\"trigger\"}",
-				Instant.now());
-		this.outbox.add(incident.id(), AlertAction.RESOLVE, incident.dedupKey(), "{\"event_action\":\"resolve\"}",
-				Instant.now());
+		this.outbox.add(incident.id(), incident.target(), AlertAction.TRIGGER, incident.dedupKey(), "{\"event_action\":\"trigger\"}",
+				Instant.now(), fence(incident.target()));
+		this.outbox.add(incident.id(), incident.target(), AlertAction.RESOLVE, incident.dedupKey(), "{\"event_action\":\"resolve\"}",
+				Instant.now(), fence(incident.target()));
 		this.harness.writes.flush(Duration.ofSeconds(10));
 		assertThat(this.outbox.heldCount()).isEqualTo(2);
 
@@ -51,16 +56,17 @@ class AlertOutboxHeldTests {
 		assertThat(trigger.id()).isNegative();
 		// the resolve never overtakes its trigger while that is being sent
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later())).isNull();
-		this.outbox.markSent(trigger.id(), 202, Instant.now());
+		this.outbox.markSent(trigger.id(), 202, Instant.now(), fence("orders"));
 		OutboxEntry resolve = this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later());
 		assertThat(resolve.action()).isEqualTo(AlertAction.RESOLVE);
-		this.outbox.markRetry(resolve.id(), 503, "HTTP 503", Instant.now().plusSeconds(30));
+		this.outbox.markRetry(resolve.id(), 503, "HTTP 503", Instant.now().plusSeconds(30), fence("orders"));
 		this.harness.writes.flush(Duration.ofSeconds(10));
 		assertThat(this.outbox.heldCount()).isEqualTo(2);
 
 		// the incident is stored: the events follow it, the accepted one as sent (never sent again), the other pending
 		this.harness.incidents.save(incident);
-		this.outbox.add(incident.id(), AlertAction.TRIGGER, incident.dedupKey() + "/critical", "{}", Instant.now());
+		this.outbox.add(incident.id(), incident.target(), AlertAction.TRIGGER, incident.dedupKey() + "/critical", "{}",
+				Instant.now(), fence(incident.target()));
 		this.harness.writes.flush(Duration.ofSeconds(10));
 		assertThat(this.outbox.heldCount()).isZero();
 		List<OutboxEntry> stored = this.outbox.forIncident(incident.id());
@@ -79,7 +85,8 @@ class AlertOutboxHeldTests {
 	@Test
 	void anEventPendingInTheStoreHoldsBackTheHeldEventsOfItsIncident() {
 		Incident incident = Incidents.ddlQueue("orders", 4243);
-		this.outbox.add(incident.id(), AlertAction.RESOLVE, incident.dedupKey(), "{}", Instant.now());
+		this.outbox.add(incident.id(), incident.target(), AlertAction.RESOLVE, incident.dedupKey(), "{}",
+				Instant.now(), fence(incident.target()));
 		this.harness.writes.flush(Duration.ofSeconds(10));
 		this.outbox.pendingInStore(Set.of(incident.id() + "|pagerduty"));
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later())).isNull();
@@ -91,7 +98,8 @@ class AlertOutboxHeldTests {
 	void theSendersReadOfTheStoreTellsWhichIncidentsHavePendingEvents() {
 		Incident incident = Incidents.ddlQueue("orders", 4245);
 		this.harness.incidents.save(incident);
-		this.outbox.add(incident.id(), AlertAction.TRIGGER, incident.dedupKey(), "{}", Instant.now());
+		this.outbox.add(incident.id(), incident.target(), AlertAction.TRIGGER, incident.dedupKey(), "{}",
+				Instant.now(), fence(incident.target()));
 		this.harness.writes.flush(Duration.ofSeconds(10));
 		assertThat(this.outbox.heldCount()).isZero();
 		assertThat(this.outbox.backlog().get(AlertChannel.PAGERDUTY).pending()).isEqualTo(1);
@@ -102,7 +110,8 @@ class AlertOutboxHeldTests {
 				throw new DataAccessResourceFailureException("store down");
 			}
 		});
-		this.outbox.add(incident.id(), AlertAction.RESOLVE, incident.dedupKey(), "{}", Instant.now());
+		this.outbox.add(incident.id(), incident.target(), AlertAction.RESOLVE, incident.dedupKey(), "{}",
+				Instant.now(), fence(incident.target()));
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later())).isNull();
 	}
 
@@ -110,7 +119,8 @@ class AlertOutboxHeldTests {
 	void anEventIsSentFromMemoryOnlyOnceItHasWaitedForTheStore() {
 		Incident incident = Incidents.ddlQueue("orders", 4244);
 		Instant created = Instant.now();
-		this.outbox.add(incident.id(), AlertAction.TRIGGER, incident.dedupKey(), "{}", created);
+		this.outbox.add(incident.id(), incident.target(), AlertAction.TRIGGER, incident.dedupKey(), "{}",
+				created, fence(incident.target()));
 		this.harness.writes.flush(Duration.ofSeconds(10));
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), created)).isNull();
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), created.plusNanos(1))).isNotNull();
@@ -127,21 +137,21 @@ class AlertOutboxHeldTests {
 		});
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.harness.writes.failure() != null);
 		for (int i = 0; i < AlertOutbox.MAX_HELD; i++) {
-			this.outbox.add("incident-" + i, AlertAction.TRIGGER, "key-" + i, "{}", Instant.now());
+			this.outbox.add("incident-" + i, "orders", AlertAction.TRIGGER, "key-" + i, "{}", Instant.now(), fence("orders"));
 		}
 		OutboxEntry first = this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later());
 		assertThat(first.incidentId()).isEqualTo("incident-0");
-		this.outbox.markSent(first.id(), 202, Instant.now());
+		this.outbox.markSent(first.id(), 202, Instant.now(), fence("orders"));
 		assertThat(this.outbox.heldDropped(AlertChannel.PAGERDUTY)).isZero();
 
-		this.outbox.add("incident-late", AlertAction.TRIGGER, "key-late", "{}", Instant.now());
+		this.outbox.add("incident-late", "orders", AlertAction.TRIGGER, "key-late", "{}", Instant.now(), fence("orders"));
 		assertThat(this.outbox.heldCount()).isEqualTo(AlertOutbox.MAX_HELD);
 		assertThat(this.outbox.heldDropped(AlertChannel.PAGERDUTY)).isEqualTo(1);
 		// the sent one lost only its record; every unsent one is still there, oldest first
 		assertThat(this.outbox.nextHeld(AlertChannel.PAGERDUTY, Instant.now(), later()).incidentId())
 			.isEqualTo("incident-1");
 
-		this.outbox.add("incident-later", AlertAction.TRIGGER, "key-later", "{}", Instant.now());
+		this.outbox.add("incident-later", "orders", AlertAction.TRIGGER, "key-later", "{}", Instant.now(), fence("orders"));
 		assertThat(this.outbox.heldDropped(AlertChannel.PAGERDUTY)).isEqualTo(2);
 		assertThat(this.harness.meters.get("pglockwatch.alert.outbox.dropped").tag("channel", "pagerduty").functionCounter().count()).isEqualTo(2);
 	}

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.alert.AlertOutbox;
 import io.pglockwatch.detect.DdlFacts;
 import io.pglockwatch.detect.Incident;
@@ -54,6 +55,10 @@ class IncidentApiControllerTests {
 
 	@Autowired
 	MockMvc mvc;
+
+	/** A mock: the cluster's leases are a store matter, tested in the cluster package and the cluster tests. */
+	@MockitoBean
+	private Cluster cluster;
 
 	@MockitoBean
 	IncidentStore store;

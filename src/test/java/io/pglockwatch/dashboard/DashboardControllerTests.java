@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.alert.AlertAction;
 import io.pglockwatch.alert.AlertChannel;
 import io.pglockwatch.alert.AlertDelivery;
@@ -113,6 +114,10 @@ class DashboardControllerTests {
 	@Autowired
 	TargetStatus targets;
 
+	/** A mock: the cluster's leases are a store matter, tested in the cluster package and the cluster tests. */
+	@MockitoBean
+	private Cluster cluster;
+
 	@MockitoBean
 	IncidentStore store;
 
@@ -209,7 +214,8 @@ class DashboardControllerTests {
 
 		OutboxEntry lost = new OutboxEntry(7, "inc-1", AlertChannel.PAGERDUTY, AlertAction.TRIGGER, "orders/x", "{}",
 				OutboxEntry.State.FAILED, 1, T0, T0, null, 400,
-				"HTTP 400: {\"status\":\"invalid event\",\"errors\":[\"Invalid routing key\"]}");
+				"HTTP 400: {\"status\":\"invalid event\",\"errors\":[\"Invalid routing key\"]}", "event-7", "orders",
+				1L);
 		given(this.alerts.tally()).willReturn(Map.of(AlertChannel.PAGERDUTY, new AlertOutbox.Tally(0, 3, 2, 2, lost)));
 
 		for (String page : new String[] { "/", "/fragments/live" }) {

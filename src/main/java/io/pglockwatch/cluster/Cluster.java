@@ -1,0 +1,118 @@
+package io.pglockwatch.cluster;
+
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+import javax.sql.DataSource;
+
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.Assert;
+
+/**
+ * What the rest of the service asks of the cluster: which shard a target is in, whether this replica leads it now
+ * (and with which {@link Fence}), and a store transaction that is refused once the fence is stale. The recorder, the
+ * alert outbox and the guard act for a target only while {@link #fence(String)} gives a fence, and write only through
+ * {@link #write(Fence, Runnable)}.
+ */
+public final class Cluster {
+
+	private final Leadership leadership;
+
+	private final ClusterLease lease;
+
+	private final ClusterProperties properties;
+
+	private final TransactionTemplate transactions;
+
+	public Cluster(Leadership leadership, ClusterLease lease, ClusterProperties properties, DataSource dataSource) {
+		Assert.notNull(leadership, "Leadership must not be null");
+		Assert.notNull(lease, "ClusterLease must not be null");
+		Assert.notNull(properties, "ClusterProperties must not be null");
+		this.leadership = leadership;
+		this.lease = lease;
+		this.properties = properties;
+		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+	}
+
+	/** This replica's {@code instance-name}. */
+	public String instanceName() {
+		return this.properties.instanceName();
+	}
+
+	/** {@code pglockwatch.cluster.shards}. */
+	public int shards() {
+		return this.properties.shards();
+	}
+
+	/** The shard of a target ({@link Shards#of(String, int)}). */
+	public int shardOf(String target) {
+		return Shards.of(target, this.properties.shards());
+	}
+
+	/** The fence to act for the target's shard with, or null when this replica does not lead that shard now. */
+	public Fence fence(String target) {
+		return fence(shardOf(target));
+	}
+
+	/** The fence to act for the shard with, or null when this replica does not lead it now. */
+	public Fence fence(int shard) {
+		OptionalLong epoch = this.leadership.epoch(shard);
+		return epoch.isPresent() ? new Fence(shard, epoch.getAsLong()) : null;
+	}
+
+	/**
+	 * Whether this replica still leads the fence's shard with the fence's epoch: checked right before an action that
+	 * leaves the store (a page, a signal). It reads the local clock only; a pause after it is what the store's fence
+	 * catches.
+	 */
+	public boolean holds(Fence fence) {
+		OptionalLong epoch = this.leadership.epoch(fence.shard());
+		return epoch.isPresent() && epoch.getAsLong() == fence.epoch();
+	}
+
+	/**
+	 * Runs {@code writes} in one store transaction that first checks the fence ({@link ClusterLease#fence(int, long)}):
+	 * they commit only if no other epoch took the shard meanwhile.
+	 * @throws StaleEpochException (a {@link org.springframework.dao.DataIntegrityViolationException}) when the fence
+	 * is stale: nothing was written
+	 */
+	public void write(Fence fence, Runnable writes) {
+		write(fence, () -> {
+			writes.run();
+			return null;
+		});
+	}
+
+	/** Like {@link #write(Fence, Runnable)}, with the result of the writes. */
+	public <T> T write(Fence fence, Supplier<T> writes) {
+		Assert.notNull(fence, "Fence must not be null");
+		return this.transactions.execute((status) -> {
+			this.lease.fence(fence.shard(), fence.epoch());
+			return writes.get();
+		});
+	}
+
+	/** Whether the store can be shared by other replicas (PostgreSQL), so that claims in it matter. */
+	public boolean sharedStore() {
+		return this.lease.sharedStore();
+	}
+
+	/** Who leads each shard ({@link Leadership#snapshot()}). */
+	public Map<Integer, ShardState> shardStates() {
+		return this.leadership.snapshot();
+	}
+
+	/** The live members as last read ({@link Leadership#members()}). */
+	public List<Member> members() {
+		return this.leadership.members();
+	}
+
+	/** Why this replica cannot lead now (the store does not answer), or null. */
+	public String problem() {
+		return this.leadership.problem();
+	}
+
+}
