@@ -180,6 +180,9 @@ the chart's defaults passes.
 {{- if hasKey .Values.config "targets" }}
 {{- fail "set targets under `targets`, not config.targets: passwords must go to the Secret" }}
 {{- end }}
+{{- if and (hasKey .Values.config "cluster") (hasKey (default dict .Values.config.cluster) "instance-name") }}
+{{- fail "do not set config.cluster.instance-name: each pod takes its own pod name (PGLOCKWATCH_CLUSTER_INSTANCE_NAME), and the replicas of a store need names of their own, not one for all" }}
+{{- end }}
 {{- if and (hasKey .Values.config "security") (hasKey .Values.config.security "users") }}
 {{- fail "set users under `users`, not config.security.users: password hashes must go to the Secret" }}
 {{- end }}

@@ -204,6 +204,16 @@ class HelmChartTests {
 		assertThat(m.has("PodDisruptionBudget")).isEqualTo(replicas > 1);
 	}
 
+	/** The holder of a replica's leases must be unique among the replicas of a store: the pod's own name is. */
+	@ParameterizedTest
+	@MethodSource("ciValues")
+	void everyReplicaIsNamedAfterItsPod(Path values) {
+		Manifests m = HelmChart.render(values);
+		assertThat(m.env().get("PGLOCKWATCH_CLUSTER_INSTANCE_NAME"))
+			.isEqualTo(Map.of("name", "PGLOCKWATCH_CLUSTER_INSTANCE_NAME", "valueFrom", Map.of("fieldRef", Map.of("fieldPath", "metadata.name"))));
+		assertThat(map(m.applicationYaml(), "pglockwatch", "cluster")).doesNotContainKey("instance-name");
+	}
+
 	// variants
 
 	@Test
@@ -212,6 +222,10 @@ class HelmChartTests {
 		assertThat(m.kinds()).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment");
 		assertThat(m.ofKind("ConfigMap")).hasSize(1);
 		assertThat(at(m.deployment(), "spec", "replicas")).isEqualTo(1);
+		// one replica: nothing to spread, and a budget would block every node drain
+		assertThat(m.podSpec()).doesNotContainKey("topologySpreadConstraints");
+		assertThat(m.has("PodDisruptionBudget")).isFalse();
+		assertThat(map(m.applicationYaml(), "pglockwatch", "cluster")).isEqualTo(Map.of("lease", "10s", "shards", 1));
 	}
 
 	@Test
@@ -348,13 +362,35 @@ class HelmChartTests {
 	void twoReplicaVariantHasABudgetAndSpreadsPods() {
 		Manifests m = HelmChart.render(HelmChart.CI.resolve("two-replicas-values.yaml"));
 		assertThat(at(m.deployment(), "spec", "replicas")).isEqualTo(2);
+		Map<String, Object> selector = map(m.deployment(), "spec", "selector", "matchLabels");
 		Map<String, Object> pdb = m.get("PodDisruptionBudget", HelmChart.FULLNAME);
 		assertThat(at(pdb, "spec", "minAvailable")).isEqualTo(1);
-		assertThat(map(pdb, "spec", "selector", "matchLabels")).isEqualTo(map(m.deployment(), "spec", "selector", "matchLabels"));
-		assertThat(at(m.podSpec(), "topologySpreadConstraints", 0, "labelSelector", "matchLabels"))
-			.isEqualTo(map(m.deployment(), "spec", "selector", "matchLabels"));
+		assertThat(map(pdb, "spec", "selector", "matchLabels")).isEqualTo(selector);
+		// no constraint given: the chart's soft spread over nodes
+		assertThat(maps(m.podSpec(), "topologySpreadConstraints")).containsExactly(Map.of("maxSkew", 1,
+				"topologyKey", "kubernetes.io/hostname", "whenUnsatisfiable", "ScheduleAnyway",
+				"labelSelector", Map.of("matchLabels", selector)));
+		assertThat(at(m.env().get("PGLOCKWATCH_CLUSTER_INSTANCE_NAME"), "valueFrom", "fieldRef", "fieldPath")).isEqualTo("metadata.name");
+		assertThat(map(m.applicationYaml(), "pglockwatch", "cluster")).isEqualTo(Map.of("lease", "10s", "shards", 1));
+		assertThat(at(m.applicationYaml(), "spring", "datasource", "url")).asString().startsWith("jdbc:postgresql://");
 		assertThat(secretRef(m.env(), "SPRING_DATASOURCE_PASSWORD")).isEqualTo("ops-db-app/password");
 		assertThat(m.kinds()).doesNotContain("PersistentVolumeClaim");
+		// the new pod is ready before the old one stops
+		assertThat(at(m.deployment(), "spec", "strategy", "type")).isEqualTo("RollingUpdate");
+	}
+
+	@Test
+	void givenSpreadConstraintsReplaceTheChartsAndClusterSettingsReachTheService() {
+		Manifests m = HelmChart.render(HelmChart.CI.resolve("two-replicas-values.yaml"),
+				Map.of("topologySpreadConstraints[0].maxSkew", 1, "topologySpreadConstraints[0].topologyKey", "topology.kubernetes.io/zone",
+						"topologySpreadConstraints[0].whenUnsatisfiable", "DoNotSchedule", "config.cluster.lease", "15s",
+						"config.cluster.shards", 4));
+		List<Map<String, Object>> constraints = maps(m.podSpec(), "topologySpreadConstraints");
+		assertThat(constraints).hasSize(1);
+		assertThat(constraints.get(0)).containsEntry("topologyKey", "topology.kubernetes.io/zone")
+			.containsEntry("whenUnsatisfiable", "DoNotSchedule")
+			.containsEntry("labelSelector", Map.of("matchLabels", map(m.deployment(), "spec", "selector", "matchLabels")));
+		assertThat(map(m.applicationYaml(), "pglockwatch", "cluster")).isEqualTo(Map.of("lease", "15s", "shards", 4));
 	}
 
 	@Test
