@@ -4,6 +4,7 @@ import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
@@ -206,6 +207,13 @@ public final class ClusterLease {
 		if (stored.isEmpty() || stored.get() != epoch) {
 			throw new StaleEpochException(shard, epoch, stored.orElse(null));
 		}
+	}
+
+	/** The store's clock now, to compare with the instants of a {@link Lease}. */
+	public Instant storeNow() {
+		return this.jdbc.sql("SELECT CURRENT_TIMESTAMP AS now " + (sharedStore() ? "" : "FROM (VALUES (1))"))
+			.query((rs, rowNum) -> rs.getObject("now", OffsetDateTime.class).toInstant())
+			.single();
 	}
 
 	private Optional<Lease> read(int shard) {

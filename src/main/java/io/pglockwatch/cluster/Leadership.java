@@ -54,6 +54,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	private static final Logger logger = LoggerFactory.getLogger(Leadership.class);
 
+	/** How long after a lease lapses by the store's clock the extra round runs: past the lapse, for clocks that drift. */
+	private static final Duration EXPIRY_MARGIN = Duration.ofMillis(50);
+
 	private final ClusterLease lease;
 
 	private final ClusterMembers members;
@@ -288,6 +291,43 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 			if (share != null && share.handsOver(led)) {
 				handOver(led, share);
 			}
+			else if (share != null && share.takes(led)) {
+				watchExpiry();
+			}
+		}
+	}
+
+	/**
+	 * When the lease of a shard this replica would take lapses before the next round (its leader stopped renewing),
+	 * runs an extra round right after it lapses: the shard then changes hands within the lease after its leader's last
+	 * renewal, not up to a renew interval later.
+	 */
+	private void watchExpiry() {
+		Duration soonest = null;
+		Instant storeNow = null;
+		for (Lease other : this.stored.values()) {
+			if (other.shard() >= this.properties.shards() || this.tenures.get(other.shard()) != null) {
+				continue;
+			}
+			try {
+				storeNow = (storeNow != null) ? storeNow : this.lease.storeNow();
+			}
+			catch (DataAccessException | TransactionException ex) {
+				storeFails(ex);
+				return;
+			}
+			Duration left = Duration.between(storeNow, other.expiresAt());
+			// a lease that lapsed a while ago and was not taken in this round waits for the next regular round
+			boolean lapsesSoon = left.compareTo(this.properties.renewInterval()) < 0
+					&& left.compareTo(EXPIRY_MARGIN.negated()) > 0;
+			if (lapsesSoon && (soonest == null || left.compareTo(soonest) < 0)) {
+				soonest = left;
+			}
+		}
+		ThreadPoolTaskScheduler scheduler = this.scheduler;
+		if (soonest != null && scheduler != null) {
+			Duration wait = (soonest.isNegative() ? Duration.ZERO : soonest).plus(EXPIRY_MARGIN);
+			scheduler.schedule(this::round, Instant.now().plus(wait));
 		}
 	}
 
