@@ -1,11 +1,10 @@
 package io.pglockwatch.cluster;
 
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.pglockwatch.testsupport.FakePagerDuty;
 import io.pglockwatch.testsupport.LabService;
@@ -23,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -126,7 +126,7 @@ class ClusterFailoverIntegrationTests {
 			assertThat(epoch(this.b)).isEqualTo(epochOfA + 1);
 
 			// the guard's time comes while replica-b leads: the DDL is cancelled, once, and the incident resolves
-			queue.alter().handle((ok, failure) -> null).get(30, java.util.concurrent.TimeUnit.SECONDS);
+			queue.alter().handle((ok, failure) -> null).get(30, TimeUnit.SECONDS);
 			assertThat(queue.alter()).isCompletedExceptionally();
 			queue.holder().execute("ROLLBACK");
 			List<FakePagerDuty.Event> events = pagerDuty.awaitEvents(2, Duration.ofSeconds(20));
@@ -134,8 +134,8 @@ class ClusterFailoverIntegrationTests {
 			// a quiet while more: nothing else arrives
 			Thread.sleep(3000);
 			assertThat(pagerDuty.events()).extracting(FakePagerDuty.Event::action, FakePagerDuty.Event::dedupKey)
-				.containsExactly(org.assertj.core.groups.Tuple.tuple("trigger", dedupKey),
-						org.assertj.core.groups.Tuple.tuple("resolve", dedupKey));
+				.containsExactly(tuple("trigger", dedupKey),
+						tuple("resolve", dedupKey));
 			assertThat(pagerDuty.violations()).isEmpty();
 			assertThat(incidentIds(dedupKey)).containsExactly(incidentId);
 			assertThat(store.sql("SELECT state FROM incident WHERE id = :id").param("id", incidentId)
@@ -228,15 +228,7 @@ class ClusterFailoverIntegrationTests {
 	}
 
 	private static void allowConnections(boolean allow) {
-		try (Connection c = server.connect("postgres", "it-setup"); Statement s = c.createStatement()) {
-			s.execute("ALTER DATABASE " + STORE + " ALLOW_CONNECTIONS " + allow);
-			if (!allow) {
-				s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + STORE + "'");
-			}
-		}
-		catch (Exception ex) {
-			throw new IllegalStateException(ex);
-		}
+		server.allowConnections(STORE, allow);
 	}
 
 }

@@ -183,15 +183,7 @@ class StoreFailureIntegrationTests {
 	}
 
 	private static void allowConnections(boolean allow) {
-		try (Connection c = server.connect("postgres", "it-setup"); Statement s = c.createStatement()) {
-			s.execute("ALTER DATABASE " + STORE + " ALLOW_CONNECTIONS " + allow);
-			if (!allow) {
-				s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + STORE + "'");
-			}
-		}
-		catch (Exception ex) {
-			throw new IllegalStateException(ex);
-		}
+		server.allowConnections(STORE, allow);
 	}
 
 	private List<Map<String, Object>> outbox(String incidentId) {

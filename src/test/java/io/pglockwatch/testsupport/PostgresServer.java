@@ -254,6 +254,25 @@ public final class PostgresServer implements AutoCloseable {
 	}
 
 	/**
+	 * Lets a database take connections, or stops it taking any and ends the ones it has: to the service whose store
+	 * it is, a store that went down.
+	 */
+	public synchronized void allowConnections(String database, boolean allow) {
+		try (Connection connection = connect(MAINTENANCE_DATABASE, "pglockwatch-fixture-setup");
+				Statement statement = connection.createStatement()) {
+			statement.execute("ALTER DATABASE " + quoteIdentifier(database) + " ALLOW_CONNECTIONS " + allow);
+			if (!allow) {
+				statement.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+						+ "'" + database.replace("'", "''") + "'");
+			}
+		}
+		catch (SQLException e) {
+			throw new IllegalStateException("could not " + (allow ? "allow" : "refuse") + " connections to database "
+					+ database + " on " + this, e);
+		}
+	}
+
+	/**
 	 * Creates a login role unless it exists, sets its password, and grants it the given roles (e.g. {@code pg_monitor},
 	 * {@code pg_signal_backend}). Roles are cluster-wide, so tests sharing a server share them too.
 	 */
