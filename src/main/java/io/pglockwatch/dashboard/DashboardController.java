@@ -2,6 +2,7 @@ package io.pglockwatch.dashboard;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import io.pglockwatch.alert.AlertDelivery;
 import io.pglockwatch.api.GraphView;
@@ -62,6 +63,30 @@ class DashboardController {
 		this.poll = poll;
 	}
 
+	/**
+	 * Which replica this page comes from and what it leads, when there is more than one replica or this one cannot
+	 * lead; null for a replica alone (an H2 store, or the only replica), where it would say nothing.
+	 */
+	private String clusterNote() {
+		String problem = this.cluster.problem();
+		int members = this.cluster.members().size();
+		if (problem == null && members <= 1) {
+			return null;
+		}
+		List<Integer> leads = this.cluster.shardStates()
+			.entrySet()
+			.stream()
+			.filter((e) -> e.getValue().thisReplica())
+			.map(Map.Entry::getKey)
+			.toList();
+		String self = "Replica " + this.cluster.instanceName() + ((members > 0) ? " of " + members : "");
+		if (problem != null) {
+			return self + ": it records, alerts and guards nothing now, " + problem + ".";
+		}
+		return self + (leads.isEmpty() ? "; another replica records incidents, alerts and guards (see /api/v1/cluster)."
+				: "; it records incidents, alerts and guards for shard(s) " + leads + ".");
+	}
+
 	@GetMapping("/")
 	String dashboard(@RequestParam(required = false) String target, Model model) {
 		live(target, model);
@@ -111,6 +136,7 @@ class DashboardController {
 		model.addAttribute("openIncidents", open);
 		model.addAttribute("rejectingChannels", rejecting);
 		model.addAttribute("storeProblem", storeProblem);
+		model.addAttribute("clusterNote", clusterNote());
 	}
 
 	/** One session of the live graph with its whole statement, as long as it still waits or blocks. */

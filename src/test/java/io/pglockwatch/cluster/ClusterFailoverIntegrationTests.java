@@ -114,6 +114,8 @@ class ClusterFailoverIntegrationTests {
 			await("the follower shows the open incident").atMost(Duration.ofSeconds(10))
 				.until(() -> openIncidentsSeenBy(this.b) == 1);
 			assertThat(watchedBy(this.b)).isEqualTo("replica-a");
+			assertThat(this.b.get("/").body()).contains("Replica replica-b of 2; another replica records")
+				.contains("recorded by replica-a");
 
 			long epochOfA = epoch(this.b);
 			long killed = System.nanoTime();
