@@ -84,15 +84,21 @@ public record IncidentView(String id, String dedupKey, String target, String kin
 
 	}
 
-	/** One alert event of the incident and how its delivery went. */
+	/**
+	 * One alert event of the incident and how its delivery went.
+	 *
+	 * @param eventId the event's stable id, as the receiver got it (webhook {@code eventId} and
+	 * {@code Idempotency-Key}, PagerDuty {@code custom_details.eventId})
+	 */
 	@Schema(description = "An alert event (PagerDuty or webhook) and how its delivery went")
 	public record Alert(long id, String channel, String action, String dedupKey, String state, int attempts,
-			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError) {
+			Instant createdAt, Instant sentAt, Instant nextAttemptAt, Integer lastStatus, String lastError,
+			String eventId) {
 
 		public static Alert of(OutboxEntry e) {
 			return new Alert(e.id(), e.channel().label(), e.action().label(), e.dedupKey(), e.state().label(), e.attempts(),
 					e.createdAt(), e.sentAt(), e.state() == OutboxEntry.State.PENDING ? e.nextAttemptAt() : null,
-					e.lastStatus(), e.lastError());
+					e.lastStatus(), e.lastError(), e.eventId());
 		}
 
 	}

@@ -3,11 +3,18 @@ package io.pglockwatch.cluster;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.Assert;
 
@@ -17,7 +24,7 @@ import org.springframework.util.Assert;
  * alert outbox and the guard act for a target only while {@link #fence(String)} gives a fence, and write only through
  * {@link #write(Fence, Runnable)}.
  */
-public final class Cluster {
+public final class Cluster implements MeterBinder {
 
 	private final Leadership leadership;
 
@@ -26,6 +33,9 @@ public final class Cluster {
 	private final ClusterProperties properties;
 
 	private final TransactionTemplate transactions;
+
+	/** Fenced writes refused because another epoch holds their shard. */
+	private final AtomicLong refused = new AtomicLong();
 
 	public Cluster(Leadership leadership, ClusterLease lease, ClusterProperties properties, DataSource dataSource) {
 		Assert.notNull(leadership, "Leadership must not be null");
@@ -76,6 +86,8 @@ public final class Cluster {
 	/**
 	 * Runs {@code writes} in one store transaction that first checks the fence ({@link ClusterLease#fence(int, long)}):
 	 * they commit only if no other epoch took the shard meanwhile.
+	 * @throws org.springframework.dao.DataAccessException when the store fails, also to begin or commit the
+	 * transaction
 	 * @throws StaleEpochException (a {@link org.springframework.dao.DataIntegrityViolationException}) when the fence
 	 * is stale: nothing was written
 	 */
@@ -89,10 +101,28 @@ public final class Cluster {
 	/** Like {@link #write(Fence, Runnable)}, with the result of the writes. */
 	public <T> T write(Fence fence, Supplier<T> writes) {
 		Assert.notNull(fence, "Fence must not be null");
-		return this.transactions.execute((status) -> {
-			this.lease.fence(fence.shard(), fence.epoch());
-			return writes.get();
-		});
+		try {
+			return this.transactions.execute((status) -> {
+				this.lease.fence(fence.shard(), fence.epoch());
+				return writes.get();
+			});
+		}
+		catch (StaleEpochException ex) {
+			this.refused.incrementAndGet();
+			throw ex;
+		}
+		catch (TransactionException ex) {
+			// no connection to begin with, or the commit failed: a store failure like any other, to be retried
+			throw new DataAccessResourceFailureException("store transaction failed: " + ex.getMessage(), ex);
+		}
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		FunctionCounter.builder("pglockwatch.cluster.fenced.writes", this.refused, AtomicLong::get)
+			.description("Store writes, outbox claims and guard claims refused because another replica took the lease "
+					+ "of their shard after they were decided (a leader that paused or lost the store)")
+			.register(registry);
 	}
 
 	/** Whether the store can be shared by other replicas (PostgreSQL), so that claims in it matter. */

@@ -160,7 +160,10 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	/** Why this replica cannot lead now, or null: the store did not answer its last election round. */
 	public String problem() {
 		String failure = this.storeFailure;
-		return (failure != null) ? "the store does not answer, so no lease can be taken or renewed: " + failure : null;
+		if (failure == null || alone()) {
+			return null;
+		}
+		return "the store does not answer, so no lease can be taken or renewed: " + failure;
 	}
 
 	/**
@@ -403,6 +406,12 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 		catch (DataAccessException | TransactionException ex) {
 			storeFails(ex);
 			Tenure tenure = this.tenures.get(shard);
+			if (tenure != null && alone()) {
+				// an H2 file is this process's alone: no other replica can take the lease, so it keeps leading (and
+				// paging from memory) while its store refuses writes
+				this.tenures.set(shard, new Tenure(tenure.epoch(), tenure.since(), start));
+				return;
+			}
 			if (tenure != null && overdue(tenure)) {
 				lose(shard, tenure, "the lease could not be renewed for " + sinceRenewal(tenure) + " ms");
 			}
@@ -435,6 +444,16 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 			catch (RuntimeException ex) {
 				logger.warn("A listener failed on gaining shard {}", shard, ex);
 			}
+		}
+	}
+
+	/** Whether the store is one no other replica can share (an H2 file); false while that is not known. */
+	private boolean alone() {
+		try {
+			return !this.lease.sharedStore();
+		}
+		catch (RuntimeException ex) {
+			return false;
 		}
 	}
 
@@ -471,8 +490,14 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 		this.storeFailure = NestedExceptionUtils.getMostSpecificCause(ex).getMessage();
 		if (!this.storeFailing) {
 			this.storeFailing = true;
-			logger.warn("The store does not answer: shards led stop being led {} ms after their last renewal: {}",
-					this.leadNanos / 1_000_000, ex.getMessage());
+			if (alone()) {
+				logger.warn("The store does not answer: this replica keeps leading, since no other can share its "
+						+ "store (H2): {}", ex.getMessage());
+			}
+			else {
+				logger.warn("The store does not answer: shards led stop being led {} ms after their last renewal: {}",
+						this.leadNanos / 1_000_000, ex.getMessage());
+			}
 		}
 	}
 

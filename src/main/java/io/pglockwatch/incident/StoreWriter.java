@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -80,9 +79,6 @@ public final class StoreWriter implements MeterBinder {
 	private final AtomicLong dropped = new AtomicLong();
 
 	private final AtomicLong done = new AtomicLong();
-
-	/** Writes refused because another replica leads their shard now. */
-	private final AtomicLong fenced = new AtomicLong();
 
 	private volatile Failure failure;
 
@@ -194,7 +190,6 @@ public final class StoreWriter implements MeterBinder {
 			catch (StaleEpochException ex) {
 				// written for a shard that another replica leads now: that replica continues from the store
 				logger.warn("Store write {} refused: {}", next.what(), ex.getMessage());
-				this.fenced.incrementAndGet();
 			}
 			catch (DataIntegrityViolationException | IncorrectResultSizeDataAccessException ex) {
 				// the store works but refuses this write for good (e.g. its incident was dropped): retrying it would
@@ -323,10 +318,6 @@ public final class StoreWriter implements MeterBinder {
 			.description("Writes to the incident store dropped because the memory limit of waiting writes was reached")
 			.register(registry);
 		this.droppedCounter.increment(this.dropped.get());
-		FunctionCounter.builder("pglockwatch.cluster.fenced.writes", this.fenced, AtomicLong::get)
-			.description("Store writes refused because another replica took the lease of their shard after they were "
-					+ "decided (a leader that paused or lost the store)")
-			.register(registry);
 	}
 
 	/**

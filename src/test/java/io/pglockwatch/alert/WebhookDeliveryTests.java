@@ -95,6 +95,12 @@ class WebhookDeliveryTests {
 		assertThat(row.lastStatus()).isEqualTo(200);
 		assertThat(row.lastError()).isNull();
 		assertThat(this.webhook.requests()).extracting((r) -> r.reply().status()).containsExactly(500, 200);
+		// both attempts carry the event's one stable id, in the body and the Idempotency-Key header, as stored
+		assertThat(row.eventId()).isEqualTo(AlertOutbox.eventId(incident.id(), AlertAction.OPENED, incident.dedupKey()));
+		assertThat(this.webhook.requests()).allSatisfy((r) -> {
+			assertThat(r.header("Idempotency-Key")).containsExactly(row.eventId());
+			assertThat(r.body()).contains("\"eventId\":\"" + row.eventId() + "\"");
+		});
 		assertThat(this.webhook.requests().get(0).until(this.webhook.requests().get(1)))
 			.isGreaterThanOrEqualTo(AlertHarness.INITIAL_BACKOFF.dividedBy(2).minusMillis(10));
 		assertThat(this.webhook.events()).singleElement()

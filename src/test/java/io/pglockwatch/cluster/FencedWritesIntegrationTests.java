@@ -73,6 +73,7 @@ class FencedWritesIntegrationTests {
 		SimpleMeterRegistry meters = new SimpleMeterRegistry();
 		StoreWriter writes = new StoreWriter(StoreWriter.DEFAULT_LIMIT, Clock.systemUTC());
 		writes.bindTo(meters);
+		this.paused.cluster.bindTo(meters);
 		try {
 			// the old leader wakes and writes what it decided before the pause: refused, counted, nothing stored
 			writes.submit("opened of incident " + incident.id(), null, false,
