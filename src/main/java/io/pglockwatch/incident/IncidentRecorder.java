@@ -227,13 +227,17 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 				return;
 			}
 			List<Incident> active = this.store.findActive();
+			// the time without a leader is not time the situation was gone: the resolve-after wait starts now, so a
+			// migration retrying with lock_timeout across a takeover stays one incident
+			Instant now = this.clock.instant();
+			List<Incident> continuing = active.stream().map((incident) -> seenAt(incident, now)).toList();
 			int continued = 0;
 			for (Map.Entry<String, Watched> entry : this.watched.entrySet()) {
 				Watched watch = entry.getValue();
 				if (watch.shard != fence.shard()) {
 					continue;
 				}
-				IncidentLifecycle lifecycle = new IncidentLifecycle(entry.getKey(), active,
+				IncidentLifecycle lifecycle = new IncidentLifecycle(entry.getKey(), continuing,
 						() -> UUID.randomUUID().toString());
 				continued += lifecycle.active().size();
 				watch.lifecycle = lifecycle;
@@ -252,6 +256,16 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 		finally {
 			this.loading.remove(fence.shard());
 		}
+	}
+
+	private static Incident seenAt(Incident incident, Instant now) {
+		if (incident.lastSeenAt() != null && !incident.lastSeenAt().isBefore(now)) {
+			return incident;
+		}
+		return new Incident(incident.id(), incident.dedupKey(), incident.target(), incident.kind(), incident.severity(),
+				incident.state(), incident.openedAt(), incident.escalatedAt(), incident.resolvedAt(), now, incident.ddl(),
+				incident.rootBlocker(), incident.queueDepth(), incident.peakQueueDepth(), incident.peakMaxWait(),
+				incident.database());
 	}
 
 	private void resolveOrphans(List<Incident> active, Fence fence) {
