@@ -5,10 +5,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.LongSupplier;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +27,7 @@ import org.springframework.scheduling.TaskScheduler;
  * target that hangs costs one thread and never delays another. Start times are spread over the interval.
  * A target that is down at startup does not stop startup: it is reported down and retried.
  */
-public final class TargetMonitor implements SmartLifecycle {
+public final class TargetMonitor implements SmartLifecycle, MeterBinder {
 
 	private static final Logger logger = LoggerFactory.getLogger(TargetMonitor.class);
 
@@ -46,6 +51,9 @@ public final class TargetMonitor implements SmartLifecycle {
 
 	private final List<ScheduledFuture<?>> ticks = new ArrayList<>();
 
+	/** The pollers by target, once started. */
+	private final Map<String, TargetPoller> pollers = new ConcurrentHashMap<>();
+
 	private volatile boolean running;
 
 	public TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status, ObjectProvider<PollListener> listeners,
@@ -64,6 +72,27 @@ public final class TargetMonitor implements SmartLifecycle {
 		this.scheduler = scheduler;
 		this.workers = workers;
 		this.nanoTime = nanoTime;
+		for (int i = 0; i < targets.targets().size(); i++) {
+			Duration burst = targets.targets().get(i).burstInterval(poll);
+			if (!PollProperties.isValidBurst(burst, poll.interval())) {
+				throw new IllegalArgumentException("pglockwatch.targets[" + i + "].poll.burst-interval (" + burst.toMillis()
+						+ " ms) must be 0 (no bursts) or at least 50ms and shorter than pglockwatch.poll.interval ("
+						+ poll.interval().toMillis() + " ms)");
+			}
+		}
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		for (TargetsProperties.Target target : this.targets.targets()) {
+			Gauge.builder("pglockwatch.poll.bursting", this.pollers,
+					(pollers) -> (pollers.get(target.name()) != null && pollers.get(target.name()).bursting()) ? 1 : 0)
+				.description("1 while the target is polled at the burst interval (a session waits for a relation lock "
+						+ "that blocks writes), else 0")
+				.tag("target", target.name())
+				.strongReference(true)
+				.register(registry);
+		}
 	}
 
 	/** The target's sessions, for components that act on a target (guard, preflight); null if unknown. */
@@ -93,7 +122,9 @@ public final class TargetMonitor implements SmartLifecycle {
 					new RelationNameResolver(targetConnections, this.clock));
 			Duration offset = startOffset(i, targets.size(), interval);
 			TargetPoller poller = new TargetPoller(target.name(), this.poll, targetConnections, collector, this.status,
-					listenerList, this.workers, this.clock, this.nanoTime, baseNanos + offset.toNanos());
+					listenerList, this.workers, this.clock, this.nanoTime, baseNanos + offset.toNanos(), this.scheduler,
+					target.burstInterval(this.poll));
+			this.pollers.put(target.name(), poller);
 			this.ticks.add(this.scheduler.scheduleAtFixedRate(poller::tick, base.plus(offset), interval));
 		}
 		this.running = true;
@@ -116,6 +147,7 @@ public final class TargetMonitor implements SmartLifecycle {
 		// is shut down with the context
 		this.ticks.forEach((tick) -> tick.cancel(false));
 		this.ticks.clear();
+		this.pollers.clear();
 		this.connections.forEach(TargetConnections::close);
 		this.connections.clear();
 	}

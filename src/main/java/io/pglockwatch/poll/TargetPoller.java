@@ -8,19 +8,28 @@ import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.lock.LockRow;
 import io.pglockwatch.lock.LockSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import org.springframework.scheduling.TaskScheduler;
 
 /**
  * Polls one target. {@link #tick()} runs on the shared scheduler once per interval and never blocks: it
  * starts a poll on a worker thread unless the previous one is still running (polls of one target never
  * overlap), fails a poll that outlives its deadline with reason {@code timeout} (aborting its socket), and
  * after connection failures waits with exponential backoff before the next attempt.
+ *
+ * <p>Bursts: when a poll finds a session waiting for a relation lock in a mode that blocks writes (a DDL that may be
+ * forming a queue), the next poll starts one burst interval after this one started instead of at the next tick, and
+ * so on until no such wait is left. A burst poll is a poll like any other (never two at once, the same deadline); it
+ * is left out when the next tick is less than half a burst interval away, and the ticks keep their fixed rate.
  */
 final class TargetPoller {
 
@@ -49,6 +58,21 @@ final class TargetPoller {
 
 	private final AtomicReference<Attempt> current = new AtomicReference<>();
 
+	/** Where the one-shot burst polls are scheduled: the ticks' own scheduler thread. */
+	private final TaskScheduler scheduler;
+
+	/** The burst interval in nanoseconds; 0 when bursts are off. */
+	private final long burstNanos;
+
+	/** Whether the latest successful poll found a write-blocking relation lock wait (and bursts are on). */
+	private volatile boolean bursting;
+
+	/** Whether a burst poll is scheduled and has not run yet. */
+	private final AtomicBoolean burstPending = new AtomicBoolean();
+
+	/** Polls started by a burst rather than a tick, since start. */
+	private final AtomicLong burstPolls = new AtomicLong();
+
 	// written when a poll finishes, read by the next tick; meaningful while connectFailures > 0
 	private volatile long nextAttemptNanos;
 
@@ -65,8 +89,10 @@ final class TargetPoller {
 
 	TargetPoller(String name, PollProperties poll, TargetConnections connections,
 			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, Executor workers,
-			Clock clock, LongSupplier nanoTime, long firstTickNanos) {
+			Clock clock, LongSupplier nanoTime, long firstTickNanos, TaskScheduler scheduler, Duration burstInterval) {
 		this.name = name;
+		this.scheduler = scheduler;
+		this.burstNanos = burstInterval.toNanos();
 		this.poll = poll;
 		this.connections = connections;
 		this.collector = collector;
@@ -78,12 +104,54 @@ final class TargetPoller {
 		this.firstTickNanos = firstTickNanos;
 	}
 
+	/** Whether the target is polled at the burst interval now. */
+	boolean bursting() {
+		return this.bursting;
+	}
+
+	/** Polls started by a burst since start. */
+	long burstPolls() {
+		return this.burstPolls.get();
+	}
+
+	/**
+	 * A burst poll, due at {@code dueNanos}: started unless the burst is over, a poll is still running (its end
+	 * schedules the next burst), the latest poll started less than a burst interval ago (the burst waits for its
+	 * turn), or the next tick is less than half a burst interval away (the tick's poll goes on with the burst).
+	 */
+	void burstTick(long dueNanos) {
+		this.burstPending.set(false);
+		long now = this.nanoTime.getAsLong();
+		if (!this.bursting) {
+			return;
+		}
+		Attempt running = this.current.get();
+		if (running != null && !running.workerDone) {
+			return;
+		}
+		if (running != null && now - running.startedNanos < this.burstNanos - this.burstNanos / 4) {
+			scheduleBurst(running.startedNanos + this.burstNanos);
+			return;
+		}
+		long nextTick = this.firstTickNanos + this.ticks * this.poll.interval().toNanos();
+		if (nextTick - now < this.burstNanos / 2) {
+			return;
+		}
+		this.burstPolls.incrementAndGet();
+		Attempt attempt = new Attempt(now, this.clock.instant(), dueNanos, 0);
+		attempt.burst = true;
+		start(attempt);
+	}
+
 	void tick() {
 		long now = this.nanoTime.getAsLong();
 		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
 		Attempt running = this.current.get();
 		if (running != null && !running.workerDone) {
-			this.overruns++;
+			if (!running.burst) {
+				// a burst poll that runs into a tick stands for that tick's poll; only a tick's own poll overruns
+				this.overruns++;
+			}
 			// still on its worker: even after its deadline failed it (say, stuck in a login to a server
 			// that never answers), no second poll of this target starts until it lets go
 			if (!running.finished.get() && now - running.startedNanos >= this.poll.deadlineDuration().toNanos()) {
@@ -97,6 +165,10 @@ final class TargetPoller {
 		}
 		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
 		this.overruns = 0;
+		start(attempt);
+	}
+
+	private void start(Attempt attempt) {
 		this.current.set(attempt);
 		try {
 			this.workers.execute(() -> run(attempt));
@@ -170,6 +242,7 @@ final class TargetPoller {
 				logger.info("Target {} is up again (PostgreSQL {})", this.name, state.serverVersion());
 			}
 			this.connectFailures = 0;
+			burst(attempt, snapshot);
 		}
 		else {
 			state = previous.failed(attempt.startedAt, duration, failure, error);
@@ -197,6 +270,43 @@ final class TargetPoller {
 				logger.error("Poll listener {} failed for target {}", listener.getClass().getSimpleName(), this.name, ex);
 			}
 		}
+	}
+
+	/** After a successful poll: schedules the next burst poll while a write-blocking relation lock wait is seen. */
+	private void burst(Attempt attempt, LockSnapshot snapshot) {
+		boolean wait = this.burstNanos > 0 && waitsForWriteBlockingLock(snapshot);
+		if (wait != this.bursting) {
+			logger.debug("Target {} {} burst polling", this.name, wait ? "starts" : "ends");
+		}
+		this.bursting = wait;
+		if (!wait) {
+			return;
+		}
+		scheduleBurst(attempt.startedNanos + this.burstNanos);
+	}
+
+	/** Schedules the burst poll due at {@code due}, unless one is pending: a burst is one chain of polls. */
+	private void scheduleBurst(long due) {
+		if (!this.burstPending.compareAndSet(false, true)) {
+			return;
+		}
+		long delay = Math.max(0, due - this.nanoTime.getAsLong());
+		try {
+			this.scheduler.schedule(() -> burstTick(due), this.scheduler.getClock().instant().plusNanos(delay));
+		}
+		catch (RejectedExecutionException ex) {
+			this.burstPending.set(false); // shutting down
+		}
+	}
+
+	/** Whether a session waits for a relation lock in a mode that conflicts with RowExclusive. */
+	static boolean waitsForWriteBlockingLock(LockSnapshot snapshot) {
+		for (LockRow row : snapshot.locks()) {
+			if (!row.granted() && row.object().isRelation() && row.mode().blocksWrites()) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static String describe(Exception ex) {
@@ -231,6 +341,9 @@ final class TargetPoller {
 		volatile Connection connection;
 
 		volatile boolean workerDone;
+
+		/** Started by a burst, not a tick; set before the attempt is handed to a worker. */
+		volatile boolean burst;
 
 		Attempt(long startedNanos, Instant startedAt, long dueNanos, long overruns) {
 			this.startedNanos = startedNanos;

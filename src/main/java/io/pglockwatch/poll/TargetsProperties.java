@@ -15,6 +15,7 @@ import jakarta.validation.constraints.Pattern;
 import org.hibernate.validator.constraints.time.DurationMin;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
@@ -74,14 +75,39 @@ public record TargetsProperties(@NotEmpty(message = NO_TARGET) List<@Valid Targe
 	public record Target(
 			@NotNull(message = "must be set") @Pattern(regexp = "[a-z0-9-]{1,40}", message = "must match [a-z0-9-]{1,40}") String name,
 			@NotNull(message = "must be set") @PostgresUrl String url,
-			String username, String password, @Valid DetectionOverride detection) {
+			String username, String password, @Valid DetectionOverride detection, @Valid PollOverride poll) {
+
+		@ConstructorBinding
+		public Target {
+		}
+
+		/** A target with no override of {@code pglockwatch.poll.*}. */
+		public Target(String name, String url, String username, String password, DetectionOverride detection) {
+			this(name, url, username, password, detection, null);
+		}
+
+		/** Its burst interval: its own {@code poll.burst-interval}, else {@code pglockwatch.poll.burst-interval}. */
+		public Duration burstInterval(PollProperties global) {
+			return (this.poll != null && this.poll.burstInterval() != null) ? this.poll.burstInterval()
+					: global.burstInterval();
+		}
 
 		@Override
 		public String toString() {
 			return "Target[name=" + this.name + ", url=" + this.url + ", username=" + this.username + ", password="
-					+ (this.password == null ? "null" : "******") + ", detection=" + this.detection + "]";
+					+ (this.password == null ? "null" : "******") + ", detection=" + this.detection + ", poll="
+					+ this.poll + "]";
 		}
 
+	}
+
+	/**
+	 * Per-target overrides of {@code pglockwatch.poll.*}: unset keys inherit the global value.
+	 *
+	 * @param burstInterval override of {@code pglockwatch.poll.burst-interval}; {@code 0} turns bursts off for this
+	 * target
+	 */
+	public record PollOverride(@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration burstInterval) {
 	}
 
 	/**

@@ -71,7 +71,8 @@ class TargetPollerTests {
 				Duration.ofSeconds(1));
 		// tick 0 is due now, tick k k intervals later
 		return new TargetPoller("orders", poll, this.connections, this.collector, this.status,
-				List.of(this.outcomes::add), this.workers, time.clock(), time::nanoTime, time.nanoTime());
+				List.of(this.outcomes::add), this.workers, time.clock(), time::nanoTime, time.nanoTime(), null,
+				Duration.ZERO);
 	}
 
 	private void tickAt(TargetPoller poller, double intervals) {
