@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.poll.TargetState;
 import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.preflight.PreflightResult;
 import io.pglockwatch.preflight.PreflightService;
@@ -47,6 +48,7 @@ class PreflightApiController {
 					+ "relation= with mode=. Reads the target live, once per call.")
 	@ApiResponse(responseCode = "200", description = "The answer: safe is true when nothing holds a conflicting lock")
 	@ApiResponse(responseCode = "404", description = "No target of this name is configured")
+	@ApiResponse(responseCode = "409", description = "The target is a hot standby, where no DDL runs")
 	@ApiResponse(responseCode = "503", description = "The target cannot be read right now")
 	@GetMapping("/{name}/preflight")
 	PreflightView preflight(@Parameter(description = TargetApiController.TARGET_NAME) @PathVariable String name,
@@ -70,6 +72,13 @@ class PreflightApiController {
 					+ (byRelation ? ", not both" : ""));
 		}
 		Classification classification = byStatement ? classify(statement, mode) : relationAndMode(relation, mode);
+		TargetState state = this.status.get(name);
+		if (state.isStandby() && (byStatement || classification.mode().ordinal() > LockMode.ROW_EXCLUSIVE.ordinal())) {
+			throw new ResponseStatusException(HttpStatus.CONFLICT, "target '" + name + "' is a hot standby (in "
+					+ "recovery): DDL and locks above RowExclusiveLock cannot be taken there, so nothing can queue behind "
+					+ "one; ask the preflight of its primary. (Locks replayed from the primary show in the live graph "
+					+ "and open replay-lock-queue incidents.)");
+		}
 		try {
 			PreflightResult result = this.preflight.check(name, classification);
 			return new PreflightView(name, result.safe(), result.mode(), classification.statementKind(),

@@ -1,10 +1,12 @@
 package io.pglockwatch.api;
 
+import java.time.Duration;
 import java.time.Instant;
 
 import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.cluster.ShardState;
 import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.lock.Standby;
 import io.pglockwatch.poll.TargetState;
 import io.swagger.v3.oas.annotations.media.Schema;
 
@@ -19,11 +21,17 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param shard the target's shard among {@code pglockwatch.cluster.shards}
  * @param watchedBy the {@code instance-name} of the replica that leads the target's shard (records its incidents,
  * alerts and guards), null while none is known
+ * @param role {@code primary} or {@code standby} (a hot standby, in recovery) as of the latest successful poll; null
+ * before one
+ * @param replayLagSeconds on a standby, the age of the last transaction replayed from the primary; null elsewhere
+ * @param replayWait on a standby whose replay waits for queries there (a lock, buffer pin or snapshot they hold),
+ * what the startup process waits for, e.g. {@code Lock: relation}; null otherwise
  */
 @Schema(description = "A target's state as of its latest poll (docs/api.md#get-apiv1targets)")
 public record TargetView(String name, Boolean up, Instant lastPollAt, Instant lastSuccessfulPollAt, String serverVersion,
 		Long lockWaiters, Integer ddlQueueDepth, int openIncidents, String error, String failureReason,
-		String warning, String guardProblem, int shard, String watchedBy) {
+		String warning, String guardProblem, int shard, String watchedBy, String role, Double replayLagSeconds,
+		String replayWait) {
 
 	public static TargetView of(TargetState state, int openIncidents, Cluster cluster) {
 		return of(state, openIncidents, null, cluster);
@@ -37,7 +45,22 @@ public record TargetView(String name, Boolean up, Instant lastPollAt, Instant la
 				graph == null ? null : graph.lockWaiterCount(),
 				graph == null ? null : (graph.ddlQueues().isEmpty() ? 0 : graph.deepestDdlQueue().queueDepth()),
 				openIncidents, state.error(), state.failure() == null ? null : state.failure().label(),
-				state.privilegeWarning(), guardProblem, shard, (leader != null) ? leader.leader() : null);
+				state.privilegeWarning(), guardProblem, shard, (leader != null) ? leader.leader() : null, state.role(),
+				replayLag(state), replayWait(state));
+	}
+
+	private static Double replayLag(TargetState state) {
+		Standby standby = state.standby();
+		if (standby == null || state.graph() == null) {
+			return null;
+		}
+		Duration lag = standby.replayLag(state.graph().takenAt());
+		return (lag != null) ? lag.toMillis() / 1000.0 : null;
+	}
+
+	private static String replayWait(TargetState state) {
+		Standby standby = state.standby();
+		return (standby != null && Standby.replayWaitsForQueries(standby.replayWait())) ? standby.replayWait() : null;
 	}
 
 }

@@ -12,6 +12,8 @@ import io.pglockwatch.graph.LockWait;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.RootBlocker;
 import io.pglockwatch.graph.SessionNode;
+import io.pglockwatch.graph.WaitEdge;
+import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.lock.SessionActivity;
 
 /**
@@ -23,6 +25,9 @@ public final class Detector {
 
 	private Detector() {
 	}
+
+	/** {@code pg_stat_activity.backend_type} of the process that replays WAL on a standby. */
+	public static final String REPLAY_BACKEND = "startup";
 
 	public static List<Finding> detect(LockWaitGraph graph, Thresholds thresholds) {
 		List<Finding> findings = new ArrayList<>();
@@ -37,7 +42,10 @@ public final class Detector {
 			}
 			SessionNode node = graph.sessions().get(root.pid());
 			SessionFacts facts = facts(node, graph.takenAt());
-			if (node.isIdleInTransaction()) {
+			if (isReplay(node)) {
+				findings.add(replayQueue(graph, root, facts, thresholds.ddlQueue()));
+			}
+			else if (node.isIdleInTransaction()) {
 				boolean qualifies = facts.idleFor() != null
 						&& facts.idleFor().compareTo(thresholds.idleBlocker().minIdle()) >= 0;
 				findings.add(new Finding(IncidentKind.IDLE_BLOCKER, dedupKey(graph.target(), IncidentKind.IDLE_BLOCKER, facts),
@@ -53,6 +61,37 @@ public final class Detector {
 			}
 		}
 		return List.copyOf(findings);
+	}
+
+	/** Whether the session is a standby's startup process, which replays WAL and holds the locks it replays. */
+	public static boolean isReplay(SessionNode node) {
+		return node.activity() != null && REPLAY_BACKEND.equals(node.activity().backendType());
+	}
+
+	/**
+	 * Readers queued on a hot standby behind a lock that replay holds: judged by the thresholds of a DDL queue, since
+	 * to the readers it is one (the DDL ran on the primary). The incident's DDL is the replayed lock: the startup
+	 * process, the mode and relation the readers wait for, and the longest of their waits.
+	 */
+	private static Finding replayQueue(LockWaitGraph graph, RootBlocker root, SessionFacts replay,
+			Thresholds.DdlQueue rule) {
+		String relation = null;
+		LockMode mode = LockMode.ACCESS_EXCLUSIVE;
+		for (WaitEdge edge : graph.edges()) {
+			if (edge.blockerPid() == root.pid()) {
+				relation = graph.relation(edge);
+				if (relation != null) {
+					break;
+				}
+			}
+		}
+		boolean qualifies = root.blockedCount() >= rule.minQueued() && root.longestWait().compareTo(rule.minWait()) >= 0;
+		boolean critical = root.blockedCount() >= rule.criticalQueued()
+				|| root.longestWait().compareTo(rule.criticalWait()) >= 0;
+		return new Finding(IncidentKind.REPLAY_LOCK_QUEUE, dedupKey(graph.target(), IncidentKind.REPLAY_LOCK_QUEUE, replay),
+				qualifies, critical ? Severity.CRITICAL : Severity.WARNING,
+				new DdlFacts(replay, mode, relation, root.longestWait()), replay, root.blockedCount(), root.longestWait(),
+				replay.database());
 	}
 
 	private static Finding ddlQueue(LockWaitGraph graph, DdlQueue queue, Thresholds.DdlQueue rule) {

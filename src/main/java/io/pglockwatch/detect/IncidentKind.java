@@ -10,7 +10,14 @@ public enum IncidentKind {
 	BLOCKING_CHAIN("blocking-chain"),
 
 	/** The root blocker is idle in a transaction while it blocks someone. */
-	IDLE_BLOCKER("idle-blocker");
+	IDLE_BLOCKER("idle-blocker"),
+
+	/**
+	 * On a hot standby, sessions queue behind a lock that the startup process holds while it replays WAL from the
+	 * primary: the lock was taken by a transaction on the primary (ALTER TABLE, TRUNCATE, LOCK TABLE, a vacuum
+	 * truncating a table) and is held here until that transaction's end is replayed.
+	 */
+	REPLAY_LOCK_QUEUE("replay-lock-queue");
 
 	private final String label;
 

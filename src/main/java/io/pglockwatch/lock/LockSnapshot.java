@@ -19,11 +19,17 @@ import java.util.Set;
  * cannot tell (a waiter that already holds a lock on the object it waits for may stand ahead of earlier
  * waiters); empty in the common case
  * @param readDuration how long the read took on the wire
+ * @param standby what the poll saw of replay when the server is a hot standby (in recovery); null on a primary
  */
 public record LockSnapshot(String target, Instant takenAt, int serverVersionNum, int monitorPid, boolean readAllStats,
 		List<LockRow> locks, Map<Integer, SessionActivity> sessions, Map<String, PreparedTransaction> prepared,
 		Map<String, RelationName> relationNames, Map<Long, String> databaseNames,
-		Map<Integer, Set<Integer>> reportedBlockers, Duration readDuration) {
+		Map<Integer, Set<Integer>> reportedBlockers, Duration readDuration, Standby standby) {
+
+	/** Whether the server is a hot standby. */
+	public boolean inRecovery() {
+		return this.standby != null;
+	}
 
 	public static String relationKey(long database, long relation) {
 		return database + ":" + relation;
@@ -45,7 +51,8 @@ public record LockSnapshot(String target, Instant takenAt, int serverVersionNum,
 
 	public LockSnapshot withReportedBlockers(Map<Integer, Set<Integer>> blockers) {
 		return new LockSnapshot(this.target, this.takenAt, this.serverVersionNum, this.monitorPid, this.readAllStats, this.locks,
-				this.sessions, this.prepared, this.relationNames, this.databaseNames, blockers, this.readDuration);
+				this.sessions, this.prepared, this.relationNames, this.databaseNames, blockers, this.readDuration,
+				this.standby);
 	}
 
 }

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.lock.LockMode;
+import io.pglockwatch.lock.Standby;
 import io.pglockwatch.poll.PollFailure;
 import io.pglockwatch.poll.PollListener;
 import io.pglockwatch.poll.PollOutcome;
@@ -81,6 +82,31 @@ class LockMetrics implements MeterBinder, PollListener {
 			gauge(registry, "pglockwatch.ddl.queue.depth", name, null,
 					"Sessions queued behind the deepest waiting DDL, 0 when none" + FROM_LAST_POLL,
 					(s) -> fresh(s, (g) -> g.ddlQueues().isEmpty() ? 0 : g.deepestDdlQueue().queueDepth()));
+			gauge(registry, "pglockwatch.target.in.recovery", name, null,
+					"1 if the target is a hot standby (in recovery), 0 if it is a primary, as of its last successful poll",
+					(s) -> (s.role() == null) ? Double.NaN : (s.isStandby() ? 1 : 0));
+			gauge(registry, "pglockwatch.standby.replay.lag", name, "seconds",
+					"Age of the last transaction a hot standby replayed from the primary (pg_last_xact_replay_timestamp); "
+							+ "NaN on a primary" + FROM_LAST_POLL,
+					(s) -> standby(s, (st) -> {
+						Duration lag = st.replayLag(s.graph().takenAt());
+						return (lag != null) ? seconds(lag) : Double.NaN;
+					}));
+			gauge(registry, "pglockwatch.standby.replay.waiting", name, null,
+					"1 while a hot standby's replay of WAL waits for queries on the standby (a lock, a buffer pin or a "
+							+ "snapshot they hold), else 0; NaN on a primary" + FROM_LAST_POLL,
+					(s) -> standby(s, (st) -> Standby.replayWaitsForQueries(st.replayWait()) ? 1 : 0));
+			for (String kind : Standby.CONFLICT_KINDS) {
+				FunctionCounter.builder("pglockwatch.standby.conflicts", this.status, (st) -> {
+					TargetState state = st.get(name);
+					return (state.standby() != null) ? state.standby().conflicts().getOrDefault(kind, 0L) : 0;
+				})
+					.tag("target", name)
+					.tag("kind", kind)
+					.description("Queries on a hot standby cancelled because they conflicted with replay, by kind, as "
+							+ "pg_stat_database_conflicts counts them since the server's statistics were reset")
+					.register(registry);
+			}
 			gauge(registry, "pglockwatch.ddl.queue.wait", name, "seconds",
 					"How long the DDL with the deepest queue has waited for its lock, 0 when none" + FROM_LAST_POLL,
 					(s) -> fresh(s, (g) -> g.ddlQueues().isEmpty() ? 0 : seconds(g.deepestDdlQueue().waited())));
@@ -99,6 +125,10 @@ class LockMetrics implements MeterBinder, PollListener {
 	private static double fresh(TargetState state, ToDoubleFunction<LockWaitGraph> value) {
 		LockWaitGraph graph = state.freshGraph();
 		return graph == null ? Double.NaN : value.applyAsDouble(graph);
+	}
+
+	private static double standby(TargetState state, ToDoubleFunction<Standby> value) {
+		return (state.freshGraph() == null || state.standby() == null) ? Double.NaN : value.applyAsDouble(state.standby());
 	}
 
 	private static double seconds(Duration duration) {

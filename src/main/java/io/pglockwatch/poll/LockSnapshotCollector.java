@@ -24,6 +24,7 @@ import io.pglockwatch.lock.LockSnapshot;
 import io.pglockwatch.lock.PreparedTransaction;
 import io.pglockwatch.lock.RelationName;
 import io.pglockwatch.lock.SessionActivity;
+import io.pglockwatch.lock.Standby;
 import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.sql.QueryTextRedactor;
 
@@ -75,7 +76,8 @@ public final class LockSnapshotCollector {
 			    SELECT statement_timestamp() AS taken_at, pg_backend_pid() AS monitor_pid,
 			           current_setting('server_version_num')::int AS server_version_num,
 			           pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') AS read_all_stats,
-			           (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AS current_db
+			           (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AS current_db,
+			           pg_catalog.pg_is_in_recovery() AS in_recovery
 			)
 			-- one row per lock row on a contended object, with its session; pg_stat_get_activity is the function
 			-- under pg_stat_activity, whose joins for database and role names cost more per row than the rest of
@@ -88,7 +90,10 @@ public final class LockSnapshotCollector {
 			       p.gid, p.owner AS prepared_owner, p.database AS prepared_database, p.prepared,
 			       NULL AS taken_at, NULL AS monitor_pid, NULL AS server_version_num, NULL AS read_all_stats, NULL AS current_db,
 			       NULL AS database_oids, NULL AS database_names,
-			       NULL AS relation_databases, NULL AS relation_oids, NULL AS relation_schemas, NULL AS relation_names
+			       NULL AS relation_databases, NULL AS relation_oids, NULL AS relation_schemas, NULL AS relation_names,
+			       NULL AS in_recovery, NULL::timestamptz AS replay_at, NULL::int AS startup_pid,
+			       NULL AS replay_wait, NULL::bigint AS confl_lock, NULL::bigint AS confl_snapshot,
+			       NULL::bigint AS confl_bufferpin, NULL::bigint AS confl_deadlock, NULL::bigint AS confl_tablespace
 			FROM contended c
 			LEFT JOIN pg_catalog.pg_stat_get_activity(NULL) a ON a.pid = c.pid
 			LEFT JOIN prepared p ON c.pid IS NULL AND p.virtualtransaction = c.virtualtransaction
@@ -98,7 +103,9 @@ public final class LockSnapshotCollector {
 			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 			       NULL, NULL, NULL, NULL,
 			       m.taken_at, m.monitor_pid, m.server_version_num, m.read_all_stats, m.current_db,
-			       dbs.oids, dbs.names, rels.databases, rels.oids, rels.schemas, rels.names
+			       dbs.oids, dbs.names, rels.databases, rels.oids, rels.schemas, rels.names,
+			       m.in_recovery, rec.replay_at, rec.startup_pid, rec.replay_wait, rec.confl_lock, rec.confl_snapshot,
+			       rec.confl_bufferpin, rec.confl_deadlock, rec.confl_tablespace
 			FROM meta m
 			CROSS JOIN LATERAL (
 			    SELECT array_agg(d.oid) AS oids, array_agg(d.datname::text) AS names
@@ -112,6 +119,19 @@ public final class LockSnapshotCollector {
 			    JOIN pg_catalog.pg_class rc ON rc.oid = r.relation
 			    JOIN pg_catalog.pg_namespace n ON n.oid = rc.relnamespace
 			) rels
+			-- on a hot standby only: replay and its conflicts with queries here
+			LEFT JOIN LATERAL (
+			    SELECT pg_catalog.pg_last_xact_replay_timestamp() AS replay_at, s.pid AS startup_pid,
+			           s.wait_event_type || ': ' || s.wait_event AS replay_wait,
+			           c.lock AS confl_lock, c.snapshot AS confl_snapshot, c.bufferpin AS confl_bufferpin,
+			           c.deadlock AS confl_deadlock, c.tablespace AS confl_tablespace
+			    FROM (SELECT sum(confl_lock)::bigint AS lock, sum(confl_snapshot)::bigint AS snapshot,
+			                 sum(confl_bufferpin)::bigint AS bufferpin, sum(confl_deadlock)::bigint AS deadlock,
+			                 sum(confl_tablespace)::bigint AS tablespace
+			          FROM pg_catalog.pg_stat_database_conflicts) c
+			    LEFT JOIN pg_catalog.pg_stat_get_activity(NULL) s ON s.backend_type = 'startup'
+			    WHERE m.in_recovery
+			) rec ON true
 			""";
 
 	static final String BLOCKING_PIDS_SQL = """
@@ -119,7 +139,17 @@ public final class LockSnapshotCollector {
 			FROM unnest(?::int[]) AS w(pid)
 			""";
 
+	/** What the startup process of a standby is shown running. */
+	public static final String REPLAY_QUERY = "replaying WAL from the primary: its locks are held for a transaction on the primary";
+
+	/** The command tag and application the startup process is shown with. */
+	public static final String REPLAY_COMMAND = "WAL replay";
+
+	public static final String REPLAY_APPLICATION = "startup process (WAL replay)";
+
 	private final String target;
+
+	private final PrimaryHolders primaryHolders;
 
 	/** The statement of every poll, for benchmarks and EXPLAIN. */
 	public static String snapshotSql() {
@@ -131,6 +161,16 @@ public final class LockSnapshotCollector {
 	private final RelationNameResolver relationNames;
 
 	public LockSnapshotCollector(String target, QueryTextMode queryText, RelationNameResolver relationNames) {
+		this(target, queryText, relationNames, PrimaryHolders.NONE);
+	}
+
+	/**
+	 * @param primaryHolders what the standby's primary (when it is a target too) says about who holds the locks
+	 * that replay holds here
+	 */
+	public LockSnapshotCollector(String target, QueryTextMode queryText, RelationNameResolver relationNames,
+			PrimaryHolders primaryHolders) {
+		this.primaryHolders = primaryHolders;
 		this.target = target;
 		this.queryText = queryText;
 		this.relationNames = relationNames;
@@ -146,9 +186,41 @@ public final class LockSnapshotCollector {
 		Map<String, RelationName> names = new HashMap<>(rows.localNames);
 		names.putAll(this.relationNames.resolve(rows.foreignRelations, rows.databaseNames));
 		Map<Integer, Set<Integer>> reported = readAmbiguousBlockers(connection, rows.locks, rows.sessions);
+		if (rows.standby != null) {
+			nameReplay(rows);
+		}
 		return new LockSnapshot(this.target, rows.takenAt, rows.serverVersionNum, rows.monitorPid, rows.readAllStats,
 				List.copyOf(rows.locks), Map.copyOf(rows.sessions), Map.copyOf(rows.prepared), Map.copyOf(names),
-				Map.copyOf(rows.databaseNames), reported, Duration.ofNanos(System.nanoTime() - started));
+				Map.copyOf(rows.databaseNames), reported, Duration.ofNanos(System.nanoTime() - started), rows.standby);
+	}
+
+	/**
+	 * The startup process of a standby has no query, user or client: it is named for what it does, with how far
+	 * replay lags and, when the primary is watched too, the primary's session that holds the lock it replays.
+	 */
+	private void nameReplay(Rows rows) {
+		Standby standby = rows.standby;
+		if (standby.startupPid() == null) {
+			return;
+		}
+		SessionActivity startup = rows.sessions.get(standby.startupPid());
+		if (startup == null) {
+			return;
+		}
+		StringBuilder what = new StringBuilder(REPLAY_QUERY);
+		Duration lag = standby.replayLag(rows.takenAt);
+		if (lag != null) {
+			what.append("; replay lag ").append(lag.toSeconds()).append(" s (last replayed commit ")
+				.append(standby.lastReplayAt()).append(')');
+		}
+		String holder = this.primaryHolders.describe(rows.locks, standby.startupPid());
+		if (holder != null) {
+			what.append("; ").append(holder);
+		}
+		rows.sessions.put(startup.pid(), new SessionActivity(startup.pid(), startup.leaderPid(), startup.database(),
+				startup.user(), REPLAY_APPLICATION, startup.clientAddress(), startup.backendType(), startup.state(),
+				startup.backendStart(), startup.transactionStart(), startup.queryStart(), startup.stateChange(),
+				startup.waitEventType(), startup.waitEvent(), what.toString(), REPLAY_COMMAND));
 	}
 
 	private Rows readRows(Connection connection) throws SQLException {
@@ -251,8 +323,20 @@ public final class LockSnapshotCollector {
 		/** Per session its database oid, named once the last row has come. */
 		final Map<Integer, Long> sessionDatabases = new HashMap<>();
 
+		/** Set on a hot standby only. */
+		Standby standby;
+
 		/** The one row with the facts of the read and the names of the contended objects. */
 		void meta(ResultSet rs) throws SQLException {
+			if (rs.getBoolean("in_recovery")) {
+				Map<String, Long> conflicts = new LinkedHashMap<>();
+				for (String kind : Standby.CONFLICT_KINDS) {
+					Long count = getLong(rs, "confl_" + kind);
+					conflicts.put(kind, (count != null) ? count : 0L);
+				}
+				this.standby = new Standby(instant(rs, "replay_at"), getInt(rs, "startup_pid"), rs.getString("replay_wait"),
+						conflicts);
+			}
 			this.takenAt = rs.getTimestamp("taken_at").toInstant();
 			this.monitorPid = rs.getInt("monitor_pid");
 			this.serverVersionNum = rs.getInt("server_version_num");

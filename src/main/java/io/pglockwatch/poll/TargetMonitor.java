@@ -118,8 +118,11 @@ public final class TargetMonitor implements SmartLifecycle, MeterBinder {
 			TargetsProperties.Target target = targets.get(i);
 			TargetConnections targetConnections = new TargetConnections(target, this.poll);
 			this.connections.add(targetConnections);
+			PrimaryHolders holders = (target.primary() != null)
+					? new PrimaryHolderLookup(target.primary(), () -> connections(target.primary()), this.workers)
+					: PrimaryHolders.NONE;
 			LockSnapshotCollector collector = new LockSnapshotCollector(target.name(), this.targets.queryText(),
-					new RelationNameResolver(targetConnections, this.clock));
+					new RelationNameResolver(targetConnections, this.clock), holders);
 			Duration offset = startOffset(i, targets.size(), interval);
 			TargetPoller poller = new TargetPoller(target.name(), this.poll, targetConnections, collector, this.status,
 					listenerList, this.workers, this.clock, this.nanoTime, baseNanos + offset.toNanos(), this.scheduler,

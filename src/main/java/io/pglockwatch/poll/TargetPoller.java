@@ -237,7 +237,8 @@ final class TargetPoller {
 		if (failure == null) {
 			state = previous.succeeded(attempt.startedAt, duration, snapshot.serverVersionNum(), graph,
 					snapshot.readAllStats() ? null
-							: "role lacks pg_monitor (pg_read_all_stats): other roles' sessions show no state, query, client or timestamps");
+							: "role lacks pg_monitor (pg_read_all_stats): other roles' sessions show no state, query, client or timestamps",
+					snapshot.standby());
 			if (Boolean.FALSE.equals(previous.up())) {
 				logger.info("Target {} is up again (PostgreSQL {})", this.name, state.serverVersion());
 			}

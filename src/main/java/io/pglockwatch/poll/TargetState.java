@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 import io.pglockwatch.graph.LockWaitGraph;
+import io.pglockwatch.lock.Standby;
 
 /**
  * What is known about one target after its latest poll. Immutable; {@link TargetStatus} swaps it.
@@ -14,12 +15,34 @@ import io.pglockwatch.graph.LockWaitGraph;
  * @param error the latest failure's message for people, else null
  * @param privilegeWarning set when the role lacks pg_monitor / pg_read_all_stats, so other users' query
  * text and client addresses are hidden from the monitor
+ * @param standby what the latest successful poll saw of replay when the target is a hot standby; null on a primary
+ * and before the first successful poll
  */
 public record TargetState(String name, Boolean up, Instant lastPollAt, Instant lastSuccessAt, Duration lastDuration,
-		int serverVersionNum, LockWaitGraph graph, PollFailure failure, String error, String privilegeWarning) {
+		int serverVersionNum, LockWaitGraph graph, PollFailure failure, String error, String privilegeWarning,
+		Standby standby) {
+
+	/** The role of a target in recovery. */
+	public static final String STANDBY = "standby";
+
+	/** The role of a target that is not. */
+	public static final String PRIMARY = "primary";
 
 	public static TargetState initial(String name) {
-		return new TargetState(name, null, null, null, null, 0, null, null, "not polled yet", null);
+		return new TargetState(name, null, null, null, null, 0, null, null, "not polled yet", null, null);
+	}
+
+	/** {@code standby} or {@code primary} as of the latest successful poll; null before one. */
+	public String role() {
+		if (this.lastSuccessAt == null) {
+			return null;
+		}
+		return (this.standby != null) ? STANDBY : PRIMARY;
+	}
+
+	/** Whether the latest successful poll found the target in recovery. */
+	public boolean isStandby() {
+		return this.standby != null;
 	}
 
 	public boolean isUp() {
@@ -39,13 +62,14 @@ public record TargetState(String name, Boolean up, Instant lastPollAt, Instant l
 		return (this.serverVersionNum / 10000) + "." + (this.serverVersionNum % 100);
 	}
 
-	TargetState succeeded(Instant at, Duration duration, int versionNum, LockWaitGraph graph, String warning) {
-		return new TargetState(this.name, true, at, at, duration, versionNum, graph, null, null, warning);
+	TargetState succeeded(Instant at, Duration duration, int versionNum, LockWaitGraph graph, String warning,
+			Standby standby) {
+		return new TargetState(this.name, true, at, at, duration, versionNum, graph, null, null, warning, standby);
 	}
 
 	TargetState failed(Instant at, Duration duration, PollFailure failure, String error) {
 		return new TargetState(this.name, false, at, this.lastSuccessAt, duration, this.serverVersionNum, this.graph,
-				failure, error, this.privilegeWarning);
+				failure, error, this.privilegeWarning, this.standby);
 	}
 
 }

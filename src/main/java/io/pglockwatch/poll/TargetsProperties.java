@@ -52,6 +52,15 @@ public record TargetsProperties(@NotEmpty(message = NO_TARGET) List<@Valid Targe
 		return this.targets.stream().map(Target::name).filter((name) -> name != null).allMatch(seen::add);
 	}
 
+	/** A target's {@code primary} names another configured target. */
+	@AssertTrue(message = "pglockwatch.targets[*].primary must name another configured target (the standby's primary)")
+	boolean isPrimaryATarget() {
+		Set<String> names = new HashSet<>();
+		this.targets.forEach((t) -> names.add(t.name()));
+		return this.targets.stream()
+			.allMatch((t) -> t.primary() == null || (!t.primary().equals(t.name()) && names.contains(t.primary())));
+	}
+
 	/** The target of that name, or null. */
 	public Target target(String name) {
 		return this.targets.stream().filter((t) -> t.name().equals(name)).findFirst().orElse(null);
@@ -75,15 +84,16 @@ public record TargetsProperties(@NotEmpty(message = NO_TARGET) List<@Valid Targe
 	public record Target(
 			@NotNull(message = "must be set") @Pattern(regexp = "[a-z0-9-]{1,40}", message = "must match [a-z0-9-]{1,40}") String name,
 			@NotNull(message = "must be set") @PostgresUrl String url,
-			String username, String password, @Valid DetectionOverride detection, @Valid PollOverride poll) {
+			String username, String password, @Valid DetectionOverride detection, @Valid PollOverride poll,
+			@Pattern(regexp = "[a-z0-9-]{1,40}", message = "must be the name of another target") String primary) {
 
 		@ConstructorBinding
 		public Target {
 		}
 
-		/** A target with no override of {@code pglockwatch.poll.*}. */
+		/** A target with no override of {@code pglockwatch.poll.*} and no primary. */
 		public Target(String name, String url, String username, String password, DetectionOverride detection) {
-			this(name, url, username, password, detection, null);
+			this(name, url, username, password, detection, null, null);
 		}
 
 		/** Its burst interval: its own {@code poll.burst-interval}, else {@code pglockwatch.poll.burst-interval}. */
@@ -96,7 +106,7 @@ public record TargetsProperties(@NotEmpty(message = NO_TARGET) List<@Valid Targe
 		public String toString() {
 			return "Target[name=" + this.name + ", url=" + this.url + ", username=" + this.username + ", password="
 					+ (this.password == null ? "null" : "******") + ", detection=" + this.detection + ", poll="
-					+ this.poll + "]";
+					+ this.poll + ", primary=" + this.primary + "]";
 		}
 
 	}
