@@ -146,4 +146,32 @@ class DetectorTests {
 		assertThat(key).startsWith("orders/blocking-chain/gid:xxx").hasSizeLessThanOrEqualTo(240);
 	}
 
+	/** A hot standby: its startup process replays an ACCESS EXCLUSIVE lock on users; {@code readers} wait behind it. */
+	static SnapshotFixture replayQueue(int readers, double wait) {
+		SnapshotFixture f = new SnapshotFixture().name(USERS, "public", "users").replayHolds(31, relation(USERS), ACCESS_EXCLUSIVE);
+		for (int i = 0; i < readers; i++) {
+			f.session(400 + i, "report", "active").waits(400 + i, relation(USERS), ACCESS_SHARE, wait - 0.1 * i);
+		}
+		return f;
+	}
+
+	@Test
+	void readersBehindAReplayedLockAreAReplayLockQueueWithReplayAsItsRoot() {
+		List<Finding> findings = Detector.detect(replayQueue(4, 3).graph(), DEFAULTS);
+		assertThat(findings).singleElement().satisfies((finding) -> {
+			assertThat(finding.kind()).isEqualTo(IncidentKind.REPLAY_LOCK_QUEUE);
+			assertThat(finding.qualifies()).isTrue();
+			assertThat(finding.queueDepth()).isEqualTo(4);
+			assertThat(finding.rootBlocker().pid()).isEqualTo(31);
+			assertThat(finding.ddl().relation()).isEqualTo("public.users");
+			assertThat(finding.ddl().mode()).isEqualTo(ACCESS_EXCLUSIVE);
+			assertThat(finding.dedupKey()).startsWith("orders/replay-lock-queue/31@");
+		});
+		// the thresholds of a DDL queue: too few readers, or not long enough, opens nothing yet
+		assertThat(Detector.detect(replayQueue(2, 3).graph(), DEFAULTS)).singleElement()
+			.satisfies((finding) -> assertThat(finding.qualifies()).isFalse());
+		assertThat(Detector.detect(replayQueue(4, 1).graph(), DEFAULTS)).singleElement()
+			.satisfies((finding) -> assertThat(finding.qualifies()).isFalse());
+	}
+
 }

@@ -16,6 +16,7 @@ import io.pglockwatch.lock.LockSnapshot;
 import io.pglockwatch.lock.PreparedTransaction;
 import io.pglockwatch.lock.RelationName;
 import io.pglockwatch.lock.SessionActivity;
+import io.pglockwatch.lock.Standby;
 
 /** Builds {@link LockSnapshot}s from rows as pg_locks would show them. */
 public final class SnapshotFixture {
@@ -122,6 +123,8 @@ public final class SnapshotFixture {
 		return this;
 	}
 
+	private Standby standby;
+
 	public SnapshotFixture reported(int pid, Integer... blockers) {
 		this.reported.put(pid, Set.of(blockers));
 		return this;
@@ -130,7 +133,18 @@ public final class SnapshotFixture {
 	public LockSnapshot snapshot() {
 		return new LockSnapshot("orders", this.takenAt, 180001, 1, true, List.copyOf(this.locks), Map.copyOf(this.sessions),
 				Map.copyOf(this.prepared), Map.copyOf(this.names), Map.of(LAB, "lab"), Map.copyOf(this.reported),
-				Duration.ofMillis(3));
+				Duration.ofMillis(3), this.standby);
+	}
+
+	/**
+	 * Makes the target a hot standby whose startup process {@code pid} (backend type {@code startup}, no user,
+	 * client or query) holds {@code mode} on {@code object}, as when replaying a lock taken on the primary.
+	 */
+	public SnapshotFixture replayHolds(int pid, LockObject object, LockMode mode) {
+		this.sessions.put(pid, new SessionActivity(pid, null, null, null, "", null, "startup", null, NOW.minusSeconds(86400),
+				null, null, null, null, null, null, null));
+		this.standby = new Standby(this.takenAt.minusSeconds(1), pid, null, Map.of("lock", 0L));
+		return holds(pid, object, mode);
 	}
 
 	public LockWaitGraph graph() {

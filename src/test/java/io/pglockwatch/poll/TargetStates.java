@@ -12,7 +12,7 @@ public final class TargetStates {
 	}
 
 	public static void up(TargetStatus status, String target, LockWaitGraph graph) {
-		status.set(TargetState.initial(target).succeeded(Instant.now(), Duration.ofMillis(3), 180001, graph, null));
+		status.set(TargetState.initial(target).succeeded(Instant.now(), Duration.ofMillis(3), 180001, graph, null, null));
 	}
 
 	public static void down(TargetStatus status, String target, String error) {
