@@ -60,7 +60,7 @@ class IncidentApiController {
 			@Parameter(description = "only this target's incidents; a configured target's name")
 			@RequestParam(required = false) String target,
 			@Parameter(description = "only incidents of this kind; all when absent",
-					schema = @Schema(allowableValues = { "ddl-lock-queue", "blocking-chain", "idle-blocker" }))
+					schema = @Schema(allowableValues = { "ddl-lock-queue", "blocking-chain", "idle-blocker", "replay-lock-queue" }))
 			@RequestParam(required = false) String kind,
 			@Parameter(description = "at most this many incidents",
 					schema = @Schema(minimum = "1", maximum = "1000", defaultValue = "100"))
