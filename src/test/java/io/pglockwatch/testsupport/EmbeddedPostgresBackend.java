@@ -50,12 +50,21 @@ final class EmbeddedPostgresBackend implements PostgresBackend {
 	private EmbeddedPostgres postgres;
 
 	EmbeddedPostgresBackend(int majorVersion) {
+		this(majorVersion, "");
+	}
+
+	/**
+	 * @param role put into the data folder's name, e.g. {@code standby}; a data folder that already holds a
+	 *             {@code postgresql.conf} when {@link #start} runs (a base backup put there) is started as it is, without
+	 *             initdb
+	 */
+	EmbeddedPostgresBackend(int majorVersion, String role) {
 		this.majorVersion = majorVersion;
 		this.binaries = binariesFor(majorVersion);
 		// zonky's own working folder: its start-up sweep stops postmasters of data folders whose JVM died (stale epg-lock)
 		File workingDirectory = new File(System.getProperty("ot.epg.working-dir",
 				new File(System.getProperty("java.io.tmpdir"), "embedded-pg").getPath()));
-		String name = "pglockwatch-pg" + majorVersion + "-" + UUID.randomUUID();
+		String name = "pglockwatch-pg" + majorVersion + (role.isEmpty() ? "" : "-" + role) + "-" + UUID.randomUUID();
 		this.dataDirectory = new File(workingDirectory, name);
 		this.logFile = new File(workingDirectory, name + ".log");
 	}
@@ -73,6 +82,11 @@ final class EmbeddedPostgresBackend implements PostgresBackend {
 	@Override
 	public synchronized int port() {
 		return port;
+	}
+
+	/** The server's data folder (PGDATA); it exists once {@link #start} ran or a caller created it. */
+	Path dataDirectory() {
+		return dataDirectory.toPath();
 	}
 
 	@Override

@@ -25,7 +25,8 @@ import java.util.Properties;
  *
  * <p>{@link #shared(int)} hands out one server per major version per JVM, which tests must not stop; {@link
  * #startNew(int)} starts a private one that the test stops, restarts and closes. Every server has the database
- * {@value #DEFAULT_DATABASE} with the fixtures of {@link #installFixtures(String)}.
+ * {@value #DEFAULT_DATABASE} with the fixtures of {@link #installFixtures(String)}. {@link StandbyServer} makes a
+ * streaming hot standby of a private one.
  *
  * <p>Choosing the backend: system property {@value #BACKEND_PROPERTY} or environment variable {@value #BACKEND_ENV}
  * set to {@code docker} or {@code embedded} forces one. Choosing the major of {@link #shared()}: system property
@@ -53,15 +54,23 @@ public final class PostgresServer implements AutoCloseable {
 	private final int majorVersion;
 	private final boolean shared;
 	private final PostgresBackend backend;
+	/** The command-line server settings of every start: {@link #serverSettings()}, or what a standby passes. */
+	private final Map<String, String> settings;
+	/** {@code standby} for a {@link StandbyServer}'s server, empty otherwise; for messages. */
+	private final String role;
 	private final Thread shutdownHook;
 	private boolean running;
 	private boolean closed;
 
-	private PostgresServer(int majorVersion, boolean shared, PostgresBackend backend) {
+	private PostgresServer(int majorVersion, boolean shared, PostgresBackend backend, Map<String, String> settings,
+			String role) {
 		this.majorVersion = majorVersion;
 		this.shared = shared;
 		this.backend = backend;
-		this.shutdownHook = new Thread(this::destroy, "pglockwatch-postgres-" + majorVersion + "-shutdown");
+		this.settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+		this.role = role;
+		this.shutdownHook = new Thread(this::destroy, "pglockwatch-postgres-" + majorVersion
+				+ (role.isEmpty() ? "" : "-" + role) + "-shutdown");
 	}
 
 	/** The shared server of the major named by {@value #VERSION_PROPERTY} / {@value #VERSION_ENV}, default 18. */
@@ -105,8 +114,29 @@ public final class PostgresServer implements AutoCloseable {
 		return create(majorVersion, false);
 	}
 
+	/**
+	 * Starts a private server on a backend whose data folder the caller has filled, with these command-line settings
+	 * (usually {@link #serverSettings()} or a part of it). Creates no database and no fixtures: {@link StandbyServer}
+	 * uses it for a standby, which replays its primary's. On failure the backend's data is removed.
+	 */
+	static PostgresServer startPrepared(int majorVersion, PostgresBackend backend, Map<String, String> settings,
+			String role) {
+		PostgresServer server = new PostgresServer(majorVersion, false, backend, settings, role);
+		Runtime.getRuntime().addShutdownHook(server.shutdownHook);
+		try {
+			server.boot();
+			return server;
+		}
+		catch (RuntimeException | Error e) {
+			server.destroy();
+			server.removeShutdownHook();
+			throw e;
+		}
+	}
+
 	private static PostgresServer create(int majorVersion, boolean shared) {
-		PostgresServer server = new PostgresServer(majorVersion, shared, chooseBackend(majorVersion, !shared));
+		PostgresServer server = new PostgresServer(majorVersion, shared, chooseBackend(majorVersion, !shared),
+				serverSettings(), "");
 		// registered before the first start, so a server that half-started is cleaned up too
 		Runtime.getRuntime().addShutdownHook(server.shutdownHook);
 		try {
@@ -213,6 +243,11 @@ public final class PostgresServer implements AutoCloseable {
 
 	public boolean isShared() {
 		return shared;
+	}
+
+	/** How this server runs; {@link StandbyServer} reads the primary's data folder through it. */
+	PostgresBackend backend() {
+		return backend;
 	}
 
 	/** A URL without credentials; connect as {@link #superuser()} / {@link #password()} or a role from {@link #createRole}. */
@@ -393,7 +428,7 @@ public final class PostgresServer implements AutoCloseable {
 		}
 		long started = System.nanoTime();
 		try {
-			backend.start(serverSettings());
+			backend.start(settings);
 		}
 		catch (RuntimeException e) {
 			throw e;
@@ -402,8 +437,8 @@ public final class PostgresServer implements AutoCloseable {
 			throw new IllegalStateException("could not start " + this + backend.logTail(), e);
 		}
 		running = true;
-		log.info("PostgreSQL {} ({}) up on port {} in {} ms", majorVersion, backend.kind(), port(),
-				(System.nanoTime() - started) / 1_000_000);
+		log.info("PostgreSQL {} ({}{}) up on port {} in {} ms", majorVersion, backend.kind(),
+				role.isEmpty() ? "" : ", " + role, port(), (System.nanoTime() - started) / 1_000_000);
 		verifyMajorVersion();
 	}
 
@@ -493,6 +528,7 @@ public final class PostgresServer implements AutoCloseable {
 
 	@Override
 	public String toString() {
-		return "PostgreSQL " + majorVersion + " (" + backend.kind() + (shared ? ", shared" : "") + ", port " + port() + ")";
+		return "PostgreSQL " + majorVersion + " (" + backend.kind() + (shared ? ", shared" : "")
+				+ (role.isEmpty() ? "" : ", " + role) + ", port " + port() + ")";
 	}
 }
