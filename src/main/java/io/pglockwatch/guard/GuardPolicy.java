@@ -151,6 +151,9 @@ public final class GuardPolicy {
 		if (this.ownApplicationName.equals(facts.applicationName())) {
 			return "skipped: pg-lockwatch's own session";
 		}
+		if ("startup".equals(node.activity().backendType())) {
+			return "skipped: the startup process replays WAL from the primary; signalling it would stop the standby";
+		}
 		if (!"client backend".equals(node.activity().backendType())) {
 			return "skipped: " + node.activity().backendType() + " is not a client session";
 		}

@@ -36,8 +36,8 @@ final class PrimaryHolderLookup implements PrimaryHolders {
 	static final Duration STALE = Duration.ofSeconds(10);
 
 	static final String HOLDER_SQL = """
-			SELECT l.pid, a.state, a.application_name, a.usename::text AS usename, a.xact_start, a.state_change,
-			       statement_timestamp() AS now
+			SELECT l.pid, a.state, a.application_name, pg_catalog.pg_get_userbyid(a.usesysid)::text AS usename,
+			       a.xact_start, a.state_change, statement_timestamp() AS now
 			FROM pg_catalog.pg_locks l
 			JOIN pg_catalog.pg_stat_get_activity(NULL) a ON a.pid = l.pid
 			WHERE l.locktype = 'relation' AND l.database = ? AND l.relation = ? AND l.mode = 'AccessExclusiveLock'
@@ -116,7 +116,7 @@ final class PrimaryHolderLookup implements PrimaryHolders {
 		}
 		catch (SQLException | RuntimeException ex) {
 			broken = true;
-			logger.debug("Cannot look up the holder of relation {} on {}: {}", relation, this.primary, ex.getMessage());
+			logger.warn("Cannot look up who holds relation {} on {}: {}", relation, this.primary, ex.getMessage());
 			return null;
 		}
 		finally {
