@@ -1,7 +1,10 @@
 package io.pglockwatch.api;
 
+import java.time.Instant;
 import java.util.List;
 
+import io.pglockwatch.poll.TargetStates;
+import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.poll.TargetStatus;
 import io.pglockwatch.preflight.PreflightResult;
@@ -42,6 +45,9 @@ class PreflightApiControllerTests {
 
 	@Autowired
 	MockMvc mvc;
+
+	@Autowired
+	TargetStatus status;
 
 	@MockitoBean
 	PreflightService preflight;
@@ -110,6 +116,27 @@ class PreflightApiControllerTests {
 		Mockito.verify(this.preflight).check(eq("orders"), asked.capture());
 		org.assertj.core.api.Assertions.assertThat(asked.getValue().relations())
 			.containsExactly(new StatementLockModes.RelationLock("public.users", LockMode.SHARE));
+	}
+
+	@Test
+	void aDdlOnAHotStandbyIs409WithoutAskingTheTarget() throws Exception {
+		TargetStates.standby(this.status, "orders", LockWaitGraph.empty("orders", Instant.now()));
+		try {
+			aStandbyAnswers();
+		}
+		finally {
+			TargetStates.reset(this.status, "orders");
+		}
+	}
+
+	private void aStandbyAnswers() throws Exception {
+		expectProblem(preflight("statement", "ALTER TABLE users ADD COLUMN note text"), 409, "is a hot standby");
+		expectProblem(preflight("relation", "public.users", "mode", "ShareLock"), 409, "ask the preflight of its primary");
+		Mockito.verifyNoInteractions(this.preflight);
+		// a read lock may be taken on a standby: that question is answered
+		given(this.preflight.check(eq("orders"), any(Classification.class)))
+			.willReturn(new PreflightResult(true, "AccessShareLock", List.of(), List.of(), List.of()));
+		preflight("relation", "public.users", "mode", "AccessShareLock").andExpect(status().isOk());
 	}
 
 	@Test
