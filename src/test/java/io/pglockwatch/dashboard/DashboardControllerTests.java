@@ -28,6 +28,7 @@ import io.pglockwatch.detect.IncidentState;
 import io.pglockwatch.detect.SessionFacts;
 import io.pglockwatch.detect.Severity;
 import io.pglockwatch.detect.TimelinePoint;
+import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.SnapshotFixture;
 import io.pglockwatch.guard.Guard;
 import io.pglockwatch.guard.GuardLog;
@@ -68,6 +69,7 @@ import static io.pglockwatch.lock.LockMode.ACCESS_SHARE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
 import static org.mockito.BDDMockito.given;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.user;
@@ -75,6 +77,7 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.header;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 /** The pages, with login on as in production. */
@@ -203,6 +206,19 @@ class DashboardControllerTests {
 			.andExpect(content().string(containsString("Connection to db:5432 refused")))
 			.andExpect(content().string(not(containsString("Login is off"))))
 			.andExpect(content().string(containsString("hx-get=\"/fragments/live?target=orders\"")));
+	}
+
+	@Test
+	void aHotStandbyShowsAsOneWithItsReplayLag() throws Exception {
+		TargetStates.standby(this.targets, "orders", LockWaitGraph.empty("orders", T0));
+		this.mvc.perform(get("/").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("hot standby, replay lag 1.0 s")));
+		this.mvc.perform(get("/api/v1/targets/orders").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(jsonPath("$.role").value("standby"))
+			.andExpect(jsonPath("$.replayLagSeconds").value(1.0))
+			.andExpect(jsonPath("$.replayWait").value(nullValue()));
 	}
 
 	@Test
