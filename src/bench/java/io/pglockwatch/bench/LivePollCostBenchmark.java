@@ -174,8 +174,10 @@ public final class LivePollCostBenchmark {
 				throw new IllegalStateException("no poll finished in the window:\n" + service.log());
 			}
 			double liveMs = (after.sum - before.sum) / polls * 1000;
+			long delays = after.delayCount - before.delayCount;
+			double delayMs = (delays <= 0) ? Double.NaN : (after.delaySum - before.delaySum) / delays * 1000;
 			double cpu = (cpuAfter < 0 || cpuBefore < 0) ? Double.NaN : (cpuAfter - cpuBefore) / 100.0 / seconds * 100;
-			return new Result(n, burst, polls, polls / seconds, liveMs, after.max * 1000, samples.mean(samples.pair),
+			return new Result(n, burst, polls, polls / seconds, liveMs, delayMs, after.max * 1000, samples.mean(samples.pair),
 					samples.p50(samples.pair), samples.mean(samples.activity), samples.mean(samples.locks),
 					samples.pair.size(), after.queueDepth, cpu);
 		}
@@ -221,7 +223,7 @@ public final class LivePollCostBenchmark {
 		Thread.sleep(every.toMillis());
 	}
 
-	private static final Pattern SERIES = Pattern.compile("^(pglockwatch_[a-z_]+)\\{([^}]*)\\} (\\S+)$", Pattern.MULTILINE);
+	private static final Pattern SERIES = Pattern.compile("^(pglockwatch_[a-z_]+)(?:\\{([^}]*)\\})? (\\S+)$", Pattern.MULTILINE);
 
 	private static Metrics metrics(ServiceProcess service) {
 		ServiceProcess.Answer answer = service.get("/actuator/prometheus");
@@ -231,7 +233,8 @@ public final class LivePollCostBenchmark {
 		Map<String, Double> values = new HashMap<>();
 		Matcher matcher = SERIES.matcher(answer.body());
 		while (matcher.find()) {
-			if (matcher.group(2).contains("target=\"" + TARGET + "\"")) {
+			// the start-delay histogram is one for all targets, without a target tag
+			if (matcher.group(2) == null || matcher.group(2).contains("target=\"" + TARGET + "\"")) {
 				values.put(matcher.group(1), Double.parseDouble(matcher.group(3)));
 			}
 		}
@@ -239,7 +242,9 @@ public final class LivePollCostBenchmark {
 				values.getOrDefault("pglockwatch_poll_duration_seconds_count", 0.0).longValue(),
 				values.getOrDefault("pglockwatch_poll_duration_seconds_max", 0.0),
 				values.getOrDefault("pglockwatch_ddl_queue_depth", Double.NaN),
-				values.getOrDefault("pglockwatch_poll_bursting", Double.NaN));
+				values.getOrDefault("pglockwatch_poll_bursting", Double.NaN),
+				values.getOrDefault("pglockwatch_poll_start_delay_seconds_sum", 0.0),
+				values.getOrDefault("pglockwatch_poll_start_delay_seconds_count", 0.0).longValue());
 	}
 
 	/** utime + stime of a process in clock ticks (USER_HZ, 100 on Linux), or -1. */
@@ -408,7 +413,7 @@ public final class LivePollCostBenchmark {
 				System.getProperty("java.version"), WARM_UP.toSeconds(), WINDOW.toSeconds(), BARE_EVERY.toMillis());
 		System.out.println();
 		System.out.println(Result.HEADER);
-		System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+		System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
 		results.forEach((r) -> System.out.println(r.row()));
 		System.out.println();
 		System.out.println("goal: live poll mean <= 2x the bare reads' mean at N = 250, <= 1.5x at N = 1000");
@@ -443,7 +448,8 @@ public final class LivePollCostBenchmark {
 		}
 	}
 
-	private record Metrics(double sum, long count, double max, double queueDepth, double bursting) {
+	private record Metrics(double sum, long count, double max, double queueDepth, double bursting, double delaySum,
+			long delayCount) {
 	}
 
 	private static final class Samples {
@@ -465,18 +471,20 @@ public final class LivePollCostBenchmark {
 
 	}
 
-	private record Result(int n, Duration burst, long polls, double pollsPerSecond, double liveMs, double liveMaxMs,
+	private record Result(int n, Duration burst, long polls, double pollsPerSecond, double liveMs, double startDelayMs,
+			double liveMaxMs,
 			double bareMs, double bareP50, double activityMs, double locksMs, int bareCount, double queueDepth,
 			double serviceCpu) {
 
-		static final String HEADER = "| N queued | burst interval | live polls (per s) | live poll mean (ms) | live poll max (ms) "
+		static final String HEADER = "| N queued | burst interval | live polls (per s) | live poll mean (ms) | of which start delay (ms) "
+				+ "| live poll max (ms) "
 				+ "| bare reads mean (ms) | bare reads p50 (ms) | of which pg_stat_activity / pg_locks (ms) | bare pairs "
 				+ "| ratio live / bare (mean) | service CPU (% of one core) |";
 
 		String row() {
-			return String.format(Locale.ROOT, "| %d | %s | %d (%.1f) | %.2f | %.1f | %.2f | %.2f | %.2f / %.2f | %d | %.2fx | %.1f |",
+			return String.format(Locale.ROOT, "| %d | %s | %d (%.1f) | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f / %.2f | %d | %.2fx | %.1f |",
 					this.n, this.burst.isZero() ? "off" : this.burst.toMillis() + " ms", this.polls, this.pollsPerSecond,
-					this.liveMs, this.liveMaxMs, this.bareMs, this.bareP50, this.activityMs, this.locksMs, this.bareCount,
+					this.liveMs, this.startDelayMs, this.liveMaxMs, this.bareMs, this.bareP50, this.activityMs, this.locksMs, this.bareCount,
 					this.liveMs / this.bareMs, this.serviceCpu);
 		}
 
