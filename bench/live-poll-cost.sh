@@ -3,7 +3,7 @@
 # (max_connections 1100); per N and burst setting the service runs as a process of its own (both JIT tiers, 512 MB
 # heap) watching that database with its defaults. After a warm-up, over a window, the mean of its own
 # pglockwatch_poll_duration_seconds (delta of _sum / delta of _count from /actuator/prometheus) beside two bare reads
-# (SELECT * FROM pg_stat_activity, SELECT * FROM pg_locks, one open connection, every row and column), interleaved, in
+# (SELECT * FROM pg_stat_activity, SELECT * FROM pg_locks, one open connection, every row and column as text), interleaved, in
 # the same run. Prints a table. Goal: live poll <= 2x the bare reads at N = 250, <= 1.5x at N = 1000.
 # Usage: bench/live-poll-cost.sh [N...]   (default 250 1000; about 1 minute per N and burst setting)
 #   WARMUP=20 WINDOW=25     seconds of warm-up and of the measured window
