@@ -2,7 +2,7 @@
 # Observer effect: pgbench (TPC-B-like writes, 4 clients) with 500 sessions queued behind a waiting ALTER TABLE in the
 # same database, unobserved vs observed by pg-lockwatch polling every 1 s, interleaved rounds (AB BA ...), on an
 # embedded PostgreSQL. Prints a table. Goal: observed >= 98% of unobserved tps.
-# Usage: bench/observer-effect.sh [rounds] [seconds-per-phase] [pinned|shared]   (default 5 20, pinned where taskset
+# Usage: bench/observer-effect.sh [rounds] [seconds-per-phase] [pinned|shared] [queued]   (default 5 20, pinned where taskset
 # exists: PostgreSQL and pgbench on CPU 0, pg-lockwatch on CPU 1, as with the monitor on a machine of its own)
 # Needs pgbench: PGBENCH=/path/to/pgbench, else the one on the PATH or under /usr/lib/postgresql/*/bin, else it is
 # installed with apt-get.
@@ -50,7 +50,7 @@ mvn -q -B -ntp test-compile
 status=0
 mvn -q -B -ntp exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=io.pglockwatch.bench.ObserverEffectBenchmark \
-  -Dexec.args="${1:-5} ${2:-20} ${3:-}" \
+  -Dexec.args="${1:-5} ${2:-20} ${3:-} ${4:-}" \
   -Dpglockwatch.bench.pgbench="$PGBENCH" \
   -Djava.io.tmpdir="$PWD/target" -Dpglockwatch.test.pg-binaries-dir="$PWD/target/pg-binaries" || status=$?
 echo "uptime after: $(uptime)"

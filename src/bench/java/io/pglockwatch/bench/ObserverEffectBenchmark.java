@@ -62,7 +62,8 @@ public final class ObserverEffectBenchmark {
 	private static final String QUEUE_TABLE = "observer_queue";
 	private static final String TARGET = "bench";
 	private static final int SCALE = 10;
-	private static final int QUEUED = 500;
+	/** Sessions queued behind the ALTER TABLE: the fourth argument, 500 when not given. */
+	private static int QUEUED = 500;
 	private static final int CLIENTS = 4;
 	private static final int THREADS = 2;
 	private static final Duration SETTLE = Duration.ofSeconds(2);
@@ -82,7 +83,10 @@ public final class ObserverEffectBenchmark {
 			String pgbench = System.getProperty(PGBENCH_PROPERTY, "pgbench");
 			PostgresServer server = PostgresServer.shared();
 			server.createDatabase(DATABASE);
-			pinned = (args.length > 2) ? args[2].equals("pinned") : canPin();
+			pinned = (args.length > 2 && !args[2].isBlank()) ? args[2].equals("pinned") : canPin();
+			if (args.length > 3) {
+				QUEUED = Integer.parseInt(args[3]);
+			}
 			if (pinned) {
 				pin(server);
 			}

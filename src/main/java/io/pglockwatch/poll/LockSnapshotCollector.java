@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import io.pglockwatch.lock.LockMode;
@@ -156,9 +158,29 @@ public final class LockSnapshotCollector {
 		return SNAPSHOT_SQL;
 	}
 
+	/** pg_locks.mode as the server spells it; {@link LockMode#lookup} (which accepts other spellings) for the rest. */
+	private static final Map<String, LockMode> PG_MODES = new HashMap<>();
+
+	static {
+		for (LockMode mode : LockMode.values()) {
+			PG_MODES.put(mode.pgName(), mode);
+		}
+	}
+
 	private final QueryTextMode queryText;
 
 	private final RelationNameResolver relationNames;
+
+	/**
+	 * The query texts of the latest read, shaped by {@link #queryText} (and their command tags), by the text as read:
+	 * the sessions of a queue run a handful of statements, and their texts change little from one poll to the next,
+	 * so each is shaped once rather than once per session per poll. Only the latest read's texts are kept. Written by
+	 * one read at a time: polls of a target never overlap.
+	 */
+	private volatile Map<String, ShapedQuery> shapedQueries = Map.of();
+
+	/** Database names by oid as of the latest read, so that sessions are named as they are read. */
+	private volatile Map<Long, String> knownDatabases = Map.of();
 
 	public LockSnapshotCollector(String target, QueryTextMode queryText, RelationNameResolver relationNames) {
 		this(target, queryText, relationNames, PrimaryHolders.NONE);
@@ -183,6 +205,8 @@ public final class LockSnapshotCollector {
 		if (rows.serverVersionNum < MIN_SERVER_VERSION) {
 			throw new UnsupportedServerException(rows.serverVersionNum);
 		}
+		this.shapedQueries = rows.shaped;
+		this.knownDatabases = rows.databaseNames;
 		Map<String, RelationName> names = new HashMap<>(rows.localNames);
 		names.putAll(this.relationNames.resolve(rows.foreignRelations, rows.databaseNames));
 		Map<Integer, Set<Integer>> reported = readAmbiguousBlockers(connection, rows.locks, rows.sessions);
@@ -224,16 +248,18 @@ public final class LockSnapshotCollector {
 	}
 
 	private Rows readRows(Connection connection) throws SQLException {
-		Rows rows = new Rows();
+		Rows rows = new Rows(this.queryText, this.shapedQueries, this.knownDatabases);
 		try (PreparedStatement statement = connection.prepareStatement(SNAPSHOT_SQL)) {
 			statement.setFetchSize(0);
 			try (ResultSet rs = statement.executeQuery()) {
+				Columns columns = new Columns(rs);
 				while (rs.next()) {
-					if (rs.getString("locktype") != null) {
-						rows.add(rs, this.queryText);
+					String lockType = rs.getString(columns.locktype);
+					if (lockType != null) {
+						rows.add(rs, columns, lockType);
 					}
-					else if (rs.getTimestamp("taken_at") != null) {
-						rows.meta(rs);
+					else if (rs.getTimestamp(columns.takenAt) != null) {
+						rows.meta(rs, columns);
 					}
 				}
 			}
@@ -249,16 +275,21 @@ public final class LockSnapshotCollector {
 	 */
 	private Map<Integer, Set<Integer>> readAmbiguousBlockers(Connection connection, List<LockRow> locks,
 			Map<Integer, SessionActivity> sessions) throws SQLException {
-		Map<LockObject, Set<Integer>> holders = new HashMap<>();
+		// what each lock group waits for; a waiter waits for one object, a parallel group for a few
+		Map<Integer, List<LockObject>> waitedByGroup = new HashMap<>();
 		for (LockRow row : locks) {
-			if (row.granted()) {
-				holders.computeIfAbsent(row.object(), (k) -> new HashSet<>()).add(group(row.pid(), sessions));
+			if (!row.granted()) {
+				waitedByGroup.computeIfAbsent(group(row.pid(), sessions), (k) -> new ArrayList<>(1)).add(row.object());
 			}
 		}
+		// an object is ambiguous when a group that waits for it also holds a lock on it
 		Set<LockObject> ambiguous = new HashSet<>();
 		for (LockRow row : locks) {
-			if (!row.granted() && holders.getOrDefault(row.object(), Set.of()).contains(group(row.pid(), sessions))) {
-				ambiguous.add(row.object());
+			if (row.granted()) {
+				List<LockObject> waited = waitedByGroup.get(group(row.pid(), sessions));
+				if (waited != null && waited.contains(row.object())) {
+					ambiguous.add(row.object());
+				}
 			}
 		}
 		if (ambiguous.isEmpty()) {
@@ -295,8 +326,165 @@ public final class LockSnapshotCollector {
 		return (activity != null && activity.leaderPid() != null) ? activity.leaderPid() : pid;
 	}
 
+	/** A query text as kept under the query-text mode, and its command tag. */
+	private record ShapedQuery(String text, String commandTag) {
+	}
+
+	/** The result set's column positions, looked up once per read instead of by name for every row. */
+	private static final class Columns {
+
+		final int locktype;
+
+		final int database;
+
+		final int relation;
+
+		final int page;
+
+		final int tuple;
+
+		final int virtualxid;
+
+		final int transactionid;
+
+		final int classid;
+
+		final int objid;
+
+		final int objsubid;
+
+		final int virtualtransaction;
+
+		final int pid;
+
+		final int mode;
+
+		final int granted;
+
+		final int waitstart;
+
+		final int activityPid;
+
+		final int leaderPid;
+
+		final int datid;
+
+		final int usename;
+
+		final int applicationName;
+
+		final int clientAddr;
+
+		final int backendType;
+
+		final int state;
+
+		final int backendStart;
+
+		final int xactStart;
+
+		final int queryStart;
+
+		final int stateChange;
+
+		final int waitEventType;
+
+		final int waitEvent;
+
+		final int query;
+
+		final int gid;
+
+		final int preparedOwner;
+
+		final int preparedDatabase;
+
+		final int prepared;
+
+		final int takenAt;
+
+		final int monitorPid;
+
+		final int serverVersionNum;
+
+		final int readAllStats;
+
+		final int currentDb;
+
+		final int databaseOids;
+
+		final int databaseNames;
+
+		final int relationDatabases;
+
+		final int relationOids;
+
+		final int relationSchemas;
+
+		final int relationNames;
+
+		Columns(ResultSet rs) throws SQLException {
+			this.locktype = rs.findColumn("locktype");
+			this.database = rs.findColumn("database");
+			this.relation = rs.findColumn("relation");
+			this.page = rs.findColumn("page");
+			this.tuple = rs.findColumn("tuple");
+			this.virtualxid = rs.findColumn("virtualxid");
+			this.transactionid = rs.findColumn("transactionid");
+			this.classid = rs.findColumn("classid");
+			this.objid = rs.findColumn("objid");
+			this.objsubid = rs.findColumn("objsubid");
+			this.virtualtransaction = rs.findColumn("virtualtransaction");
+			this.pid = rs.findColumn("pid");
+			this.mode = rs.findColumn("mode");
+			this.granted = rs.findColumn("granted");
+			this.waitstart = rs.findColumn("waitstart");
+			this.activityPid = rs.findColumn("activity_pid");
+			this.leaderPid = rs.findColumn("leader_pid");
+			this.datid = rs.findColumn("datid");
+			this.usename = rs.findColumn("usename");
+			this.applicationName = rs.findColumn("application_name");
+			this.clientAddr = rs.findColumn("client_addr");
+			this.backendType = rs.findColumn("backend_type");
+			this.state = rs.findColumn("state");
+			this.backendStart = rs.findColumn("backend_start");
+			this.xactStart = rs.findColumn("xact_start");
+			this.queryStart = rs.findColumn("query_start");
+			this.stateChange = rs.findColumn("state_change");
+			this.waitEventType = rs.findColumn("wait_event_type");
+			this.waitEvent = rs.findColumn("wait_event");
+			this.query = rs.findColumn("query");
+			this.gid = rs.findColumn("gid");
+			this.preparedOwner = rs.findColumn("prepared_owner");
+			this.preparedDatabase = rs.findColumn("prepared_database");
+			this.prepared = rs.findColumn("prepared");
+			this.takenAt = rs.findColumn("taken_at");
+			this.monitorPid = rs.findColumn("monitor_pid");
+			this.serverVersionNum = rs.findColumn("server_version_num");
+			this.readAllStats = rs.findColumn("read_all_stats");
+			this.currentDb = rs.findColumn("current_db");
+			this.databaseOids = rs.findColumn("database_oids");
+			this.databaseNames = rs.findColumn("database_names");
+			this.relationDatabases = rs.findColumn("relation_databases");
+			this.relationOids = rs.findColumn("relation_oids");
+			this.relationSchemas = rs.findColumn("relation_schemas");
+			this.relationNames = rs.findColumn("relation_names");
+		}
+
+	}
+
 	/** Accumulates the result set. */
 	private static final class Rows {
+
+		final QueryTextMode queryText;
+
+		/** The previous read's shaped texts, and this read's. */
+		final Map<String, ShapedQuery> previouslyShaped;
+
+		final Map<String, ShapedQuery> shaped = new HashMap<>();
+
+		/** The previous read's database names: sessions are named with them, and renamed if this read's differ. */
+		final Map<Long, String> knownDatabases;
 
 		Instant takenAt;
 
@@ -326,31 +514,41 @@ public final class LockSnapshotCollector {
 		/** Set on a hot standby only. */
 		Standby standby;
 
+		Rows(QueryTextMode queryText, Map<String, ShapedQuery> previouslyShaped, Map<Long, String> knownDatabases) {
+			this.queryText = queryText;
+			this.previouslyShaped = previouslyShaped;
+			this.knownDatabases = knownDatabases;
+		}
+
 		/** The one row with the facts of the read and the names of the contended objects. */
-		void meta(ResultSet rs) throws SQLException {
+		void meta(ResultSet rs, Columns c) throws SQLException {
 			if (rs.getBoolean("in_recovery")) {
+				// once per poll, and only on a standby: by name
 				Map<String, Long> conflicts = new LinkedHashMap<>();
 				for (String kind : Standby.CONFLICT_KINDS) {
-					Long count = getLong(rs, "confl_" + kind);
-					conflicts.put(kind, (count != null) ? count : 0L);
+					long count = rs.getLong("confl_" + kind);
+					conflicts.put(kind, rs.wasNull() ? 0L : count);
 				}
-				this.standby = new Standby(instant(rs, "replay_at"), getInt(rs, "startup_pid"), rs.getString("replay_wait"),
-						conflicts);
+				int startup = rs.getInt("startup_pid");
+				Integer startupPid = rs.wasNull() ? null : startup;
+				Timestamp replayAt = rs.getTimestamp("replay_at");
+				this.standby = new Standby((replayAt != null) ? replayAt.toInstant() : null, startupPid,
+						rs.getString("replay_wait"), conflicts);
 			}
-			this.takenAt = rs.getTimestamp("taken_at").toInstant();
-			this.monitorPid = rs.getInt("monitor_pid");
-			this.serverVersionNum = rs.getInt("server_version_num");
-			this.readAllStats = rs.getBoolean("read_all_stats");
-			this.currentDatabase = rs.getLong("current_db");
-			long[] databases = longs(rs.getArray("database_oids"));
-			String[] databaseNames = strings(rs.getArray("database_names"));
+			this.takenAt = rs.getTimestamp(c.takenAt).toInstant();
+			this.monitorPid = rs.getInt(c.monitorPid);
+			this.serverVersionNum = rs.getInt(c.serverVersionNum);
+			this.readAllStats = rs.getBoolean(c.readAllStats);
+			this.currentDatabase = rs.getLong(c.currentDb);
+			long[] databases = longs(rs.getArray(c.databaseOids));
+			String[] databaseNames = strings(rs.getArray(c.databaseNames));
 			for (int i = 0; i < databases.length; i++) {
 				this.databaseNames.put(databases[i], databaseNames[i]);
 			}
-			long[] relationDatabases = longs(rs.getArray("relation_databases"));
-			long[] relations = longs(rs.getArray("relation_oids"));
-			String[] schemas = strings(rs.getArray("relation_schemas"));
-			String[] names = strings(rs.getArray("relation_names"));
+			long[] relationDatabases = longs(rs.getArray(c.relationDatabases));
+			long[] relations = longs(rs.getArray(c.relationOids));
+			String[] schemas = strings(rs.getArray(c.relationSchemas));
+			String[] names = strings(rs.getArray(c.relationNames));
 			for (int i = 0; i < relations.length; i++) {
 				this.localNames.put(LockSnapshot.relationKey(relationDatabases[i], relations[i]),
 						RelationName.of(schemas[i], names[i]));
@@ -358,17 +556,24 @@ public final class LockSnapshotCollector {
 		}
 
 		/**
-		 * Names sessions' databases; local relations without a name were dropped since, the others are
-		 * named over their own database.
+		 * Names sessions' databases (those named as read from the previous read's names are renamed only if this
+		 * read's differ); local relations without a name were dropped since, the others are named over their own
+		 * database.
 		 */
 		void resolveNames() {
 			this.sessions.replaceAll((pid, s) -> {
 				Long database = this.sessionDatabases.get(pid);
-				return new SessionActivity(s.pid(), s.leaderPid(), (database != null) ? this.databaseNames.get(database) : null,
-						s.user(), s.applicationName(), s.clientAddress(), s.backendType(), s.state(),
-						s.backendStart(), s.transactionStart(), s.queryStart(), s.stateChange(), s.waitEventType(),
-						s.waitEvent(), s.query(), s.commandTag());
+				String name = (database != null) ? this.databaseNames.get(database) : null;
+				if (Objects.equals(name, s.database())) {
+					return s;
+				}
+				return new SessionActivity(s.pid(), s.leaderPid(), name, s.user(), s.applicationName(), s.clientAddress(),
+						s.backendType(), s.state(), s.backendStart(), s.transactionStart(), s.queryStart(), s.stateChange(),
+						s.waitEventType(), s.waitEvent(), s.query(), s.commandTag());
 			});
+			// a queue is thousands of rows on a few relations: each relation is looked at once
+			Set<Long> seenLocal = new HashSet<>();
+			Set<Long> seenShared = new HashSet<>();
 			for (LockRow row : this.locks) {
 				Long database = row.object().database();
 				Long relation = row.object().relation();
@@ -376,6 +581,9 @@ public final class LockSnapshotCollector {
 					continue;
 				}
 				if (database == this.currentDatabase || database == 0) {
+					if (!((database == 0) ? seenShared : seenLocal).add(relation)) {
+						continue;
+					}
 					this.localNames.computeIfAbsent(LockSnapshot.relationKey(database, relation),
 							(k) -> RelationName.unresolved(String.valueOf(database), relation, "relation no longer exists"));
 				}
@@ -385,39 +593,59 @@ public final class LockSnapshotCollector {
 			}
 		}
 
-		void add(ResultSet rs, QueryTextMode queryText) throws SQLException {
-			String lockType = rs.getString("locktype");
-			Long database = getLong(rs, "database");
-			Long relation = getLong(rs, "relation");
-			String transactionId = rs.getString("transactionid");
-			LockObject object = new LockObject(lockType, database, relation, getInt(rs, "page"), getInt(rs, "tuple"),
-					rs.getString("virtualxid"), transactionId == null ? null : Long.valueOf(transactionId),
-					getLong(rs, "classid"), getLong(rs, "objid"), getInt(rs, "objsubid"));
-			LockMode mode = LockMode.lookup(rs.getString("mode"));
-			if (mode == null) {
-				return;
-			}
-			Integer pid = getInt(rs, "pid");
-			String vxid = rs.getString("virtualtransaction");
-			this.locks.add(new LockRow(pid == null ? 0 : pid, vxid, object, mode, rs.getBoolean("granted"),
-					instant(rs, "waitstart")));
-			if (pid == null) {
-				if (vxid != null && rs.getString("gid") != null) {
-					this.prepared.putIfAbsent(vxid, new PreparedTransaction(vxid, rs.getString("gid"),
-							rs.getString("prepared_owner"), rs.getString("prepared_database"), instant(rs, "prepared")));
+		void add(ResultSet rs, Columns c, String lockType) throws SQLException {
+			String mode = rs.getString(c.mode);
+			LockMode lockMode = (mode == null) ? null : PG_MODES.get(mode);
+			if (lockMode == null) {
+				lockMode = LockMode.lookup(mode);
+				if (lockMode == null) {
+					return;
 				}
 			}
-			else if (!this.sessions.containsKey(pid) && getInt(rs, "activity_pid") != null) {
-				// without pg_monitor another role's row has most columns null; the session is still real
-				String query = rs.getString("query");
-				this.sessionDatabases.put(pid, getLong(rs, "datid"));
-				this.sessions.put(pid,
-						new SessionActivity(pid, getInt(rs, "leader_pid"), null, rs.getString("usename"),
-								rs.getString("application_name"), rs.getString("client_addr"), rs.getString("backend_type"),
-								rs.getString("state"), instant(rs, "backend_start"), instant(rs, "xact_start"),
-								instant(rs, "query_start"), instant(rs, "state_change"), rs.getString("wait_event_type"),
-								rs.getString("wait_event"), queryText.apply(query), QueryTextRedactor.commandTag(query)));
+			Long database = getLong(rs, c.database);
+			Long relation = getLong(rs, c.relation);
+			String transactionId = rs.getString(c.transactionid);
+			LockObject object = new LockObject(lockType, database, relation, getInt(rs, c.page), getInt(rs, c.tuple),
+					rs.getString(c.virtualxid), transactionId == null ? null : Long.valueOf(transactionId),
+					getLong(rs, c.classid), getLong(rs, c.objid), getInt(rs, c.objsubid));
+			Integer pid = getInt(rs, c.pid);
+			String vxid = rs.getString(c.virtualtransaction);
+			this.locks.add(new LockRow(pid == null ? 0 : pid, vxid, object, lockMode, rs.getBoolean(c.granted),
+					instant(rs, c.waitstart)));
+			if (pid == null) {
+				if (vxid != null && rs.getString(c.gid) != null) {
+					this.prepared.putIfAbsent(vxid, new PreparedTransaction(vxid, rs.getString(c.gid),
+							rs.getString(c.preparedOwner), rs.getString(c.preparedDatabase), instant(rs, c.prepared)));
+				}
 			}
+			else if (!this.sessions.containsKey(pid) && getInt(rs, c.activityPid) != null) {
+				// without pg_monitor another role's row has most columns null; the session is still real
+				ShapedQuery query = shape(rs.getString(c.query));
+				Long datid = getLong(rs, c.datid);
+				this.sessionDatabases.put(pid, datid);
+				this.sessions.put(pid,
+						new SessionActivity(pid, getInt(rs, c.leaderPid), (datid != null) ? this.knownDatabases.get(datid) : null,
+								rs.getString(c.usename), rs.getString(c.applicationName), rs.getString(c.clientAddr),
+								rs.getString(c.backendType), rs.getString(c.state), instant(rs, c.backendStart),
+								instant(rs, c.xactStart), instant(rs, c.queryStart), instant(rs, c.stateChange),
+								rs.getString(c.waitEventType), rs.getString(c.waitEvent), query.text(), query.commandTag()));
+			}
+		}
+
+		/** The text as the query-text mode keeps it, and its command tag: from this read, the previous one, or shaped now. */
+		private ShapedQuery shape(String query) {
+			if (query == null) {
+				return new ShapedQuery(null, null);
+			}
+			ShapedQuery shaped = this.shaped.get(query);
+			if (shaped == null) {
+				shaped = this.previouslyShaped.get(query);
+				if (shaped == null) {
+					shaped = new ShapedQuery(this.queryText.apply(query), QueryTextRedactor.commandTag(query));
+				}
+				this.shaped.put(query, shaped);
+			}
+			return shaped;
 		}
 
 		private static long[] longs(Array array) throws SQLException {
@@ -436,18 +664,22 @@ public final class LockSnapshotCollector {
 			return (array == null) ? new String[0] : (String[]) array.getArray();
 		}
 
-		private static Long getLong(ResultSet rs, String column) throws SQLException {
+		private static Long getLong(ResultSet rs, int column) throws SQLException {
 			long value = rs.getLong(column);
 			return rs.wasNull() ? null : value;
 		}
 
-		private static Integer getInt(ResultSet rs, String column) throws SQLException {
+		private static Integer getInt(ResultSet rs, int column) throws SQLException {
 			int value = rs.getInt(column);
 			return rs.wasNull() ? null : value;
 		}
 
-		private static Instant instant(ResultSet rs, String column) throws SQLException {
-			Timestamp value = rs.getTimestamp(column);
+		/**
+		 * A timestamptz as an instant. As OffsetDateTime the driver decodes the server's microseconds directly (getTimestamp
+		 * goes through a Calendar), and a poll reads thousands of them.
+		 */
+		private static Instant instant(ResultSet rs, int column) throws SQLException {
+			OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
 			return value == null ? null : value.toInstant();
 		}
 

@@ -1,10 +1,12 @@
 package io.pglockwatch.poll;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,6 +20,7 @@ import java.util.stream.IntStream;
 
 import io.pglockwatch.graph.DdlQueue;
 import io.pglockwatch.graph.EdgeKind;
+import io.pglockwatch.graph.LockWait;
 import io.pglockwatch.graph.LockWaitGraph;
 import io.pglockwatch.graph.RootBlocker;
 import io.pglockwatch.graph.SessionNode;
@@ -25,6 +28,7 @@ import io.pglockwatch.graph.WaitEdge;
 import io.pglockwatch.lock.LockMode;
 import io.pglockwatch.lock.LockSnapshot;
 import io.pglockwatch.lock.RelationName;
+import io.pglockwatch.lock.SessionActivity;
 import io.pglockwatch.sql.QueryTextMode;
 import io.pglockwatch.testsupport.LockScenario;
 import io.pglockwatch.testsupport.PostgresServer;
@@ -157,6 +161,41 @@ class LockScenariosIntegrationTests {
 		assertThat(reader.activity().query()).isEqualTo("SELECT count(*) FROM users WHERE name <> ?");
 		assertThat(reader.activity().applicationName()).isEqualTo(readers.get(0).applicationName());
 		assertThat(graph.sessions().get(holder.pid()).isIdleInTransaction()).isTrue();
+	}
+
+	@Test
+	void consecutiveReadsShapeNameAndTimeSessionsAlike() throws Exception {
+		LockScenario.Session holder = this.scenario.session("holder");
+		holder.execute("BEGIN; SELECT * FROM users LIMIT 1");
+		LockScenario.Session ddl = this.scenario.session("ddl");
+		ddl.submit("ALTER TABLE users ADD COLUMN read_twice boolean");
+		this.scenario.awaitWaiting(ddl, WAIT);
+		LockScenario.Session reader = this.scenario.session("reader");
+		reader.submit("SELECT count(*) FROM users WHERE name <> 'secret-literal'");
+		this.scenario.awaitLockWaiters(2, WAIT);
+
+		// the second read takes query texts and database names from what the first one kept
+		LockWaitGraph first = poll();
+		LockWaitGraph second = poll();
+
+		for (LockScenario.Session session : List.of(holder, ddl, reader)) {
+			assertThat(second.sessions().get(session.pid()).activity()).isEqualTo(first.sessions().get(session.pid()).activity());
+		}
+		SessionActivity activity = second.sessions().get(reader.pid()).activity();
+		assertThat(activity.query()).isEqualTo("SELECT count(*) FROM users WHERE name <> ?");
+		assertThat(activity.commandTag()).isEqualTo("SELECT");
+		assertThat(activity.database()).isEqualTo(PostgresServer.DEFAULT_DATABASE);
+		try (Connection connection = this.server.connect(PostgresServer.DEFAULT_DATABASE, "read-twice-check");
+				Statement statement = connection.createStatement();
+				ResultSet rs = statement.executeQuery("SELECT a.backend_start, a.query_start, l.waitstart FROM pg_stat_activity a "
+						+ "JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted WHERE a.pid = " + reader.pid())) {
+			assertThat(rs.next()).isTrue();
+			assertThat(activity.backendStart()).isEqualTo(rs.getObject(1, OffsetDateTime.class).toInstant());
+			assertThat(activity.queryStart()).isEqualTo(rs.getObject(2, OffsetDateTime.class).toInstant());
+			assertThat(second.sessions().get(reader.pid()).waits()).singleElement()
+				.extracting(LockWait::waitStart)
+				.isEqualTo(rs.getObject(3, OffsetDateTime.class).toInstant());
+		}
 	}
 
 	@Test

@@ -45,11 +45,22 @@ public final class ServiceProcess implements AutoCloseable {
 		this.log = log;
 	}
 
+	/** The JVM options of a replica in the tests: a small heap, and C1 only, which starts faster. */
+	public static final List<String> TEST_JVM_OPTIONS = List.of("-Xmx384m", "-XX:TieredStopAtLevel=1");
+
 	/**
 	 * Starts a replica named {@code name} (its {@code instance-name}) with the properties as command-line arguments,
 	 * and returns once its health endpoint answers.
 	 */
 	public static ServiceProcess start(String name, Map<String, String> properties) {
+		return start(name, properties, TEST_JVM_OPTIONS);
+	}
+
+	/**
+	 * As {@link #start(String, Map)}, with these JVM options instead of {@link #TEST_JVM_OPTIONS}: a benchmark that
+	 * measures the service's own code runs it with both JIT tiers, as in production, and may add a flight recording.
+	 */
+	public static ServiceProcess start(String name, Map<String, String> properties, List<String> jvmOptions) {
 		int port = freePort();
 		Map<String, String> all = new LinkedHashMap<>(properties);
 		all.put("pglockwatch.cluster.instance-name", name);
@@ -57,8 +68,7 @@ public final class ServiceProcess implements AutoCloseable {
 		all.put("pglockwatch.security.login-required", "false");
 		List<String> command = new ArrayList<>();
 		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-		command.add("-Xmx384m");
-		command.add("-XX:TieredStopAtLevel=1");
+		command.addAll(jvmOptions);
 		command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
 		command.add("-cp");
 		command.add(System.getProperty("java.class.path"));
@@ -81,6 +91,11 @@ public final class ServiceProcess implements AutoCloseable {
 
 	public String name() {
 		return this.name;
+	}
+
+	/** The process id, e.g. for {@code jcmd}. */
+	public long pid() {
+		return this.process.pid();
 	}
 
 	/** GET of a path; the status and body, or status -1 when the process does not answer. */
