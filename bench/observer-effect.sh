@@ -51,7 +51,7 @@ status=0
 mvn -q -B -ntp exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=io.pglockwatch.bench.ObserverEffectBenchmark \
   -Dexec.args="${1:-5} ${2:-20} ${3:-} ${4:-}" \
-  -Dpglockwatch.bench.pgbench="$PGBENCH" \
+  -Dobserver-effect.pgbench="$PGBENCH" \
   -Djava.io.tmpdir="$PWD/target" -Dpglockwatch.test.pg-binaries-dir="$PWD/target/pg-binaries" || status=$?
 echo "uptime after: $(uptime)"
 exit $status

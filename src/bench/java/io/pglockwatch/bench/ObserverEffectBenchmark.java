@@ -56,7 +56,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 public final class ObserverEffectBenchmark {
 
 	/** The pgbench executable; {@code pgbench} on the PATH when unset. */
-	static final String PGBENCH_PROPERTY = "pglockwatch.bench.pgbench";
+	static final String PGBENCH_PROPERTY = "observer-effect.pgbench";
 
 	private static final String DATABASE = "pgbench";
 	private static final String QUEUE_TABLE = "observer_queue";
