@@ -211,7 +211,7 @@ public final class ClusterLease {
 
 	/** The store's clock now, to compare with the instants of a {@link Lease}. */
 	public Instant storeNow() {
-		return this.jdbc.sql("SELECT CURRENT_TIMESTAMP AS now " + (sharedStore() ? "" : "FROM (VALUES (1))"))
+		return this.jdbc.sql("SELECT CURRENT_TIMESTAMP AS now")
 			.query((rs, rowNum) -> rs.getObject("now", OffsetDateTime.class).toInstant())
 			.single();
 	}

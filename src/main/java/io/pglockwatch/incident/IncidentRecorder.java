@@ -151,7 +151,7 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 		if (watch == null) {
 			return 0;
 		}
-		if (watch.leading != null) {
+		if (leads(watch)) {
 			return this.openCounts.get(target).values().stream().mapToInt(AtomicInteger::get).sum();
 		}
 		return this.storeCounts.getOrDefault(target, 0);
@@ -165,10 +165,8 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 		}
 		Fence fence = this.cluster.fence(watch.shard);
 		if (fence == null) {
-			if (watch.leading != null) {
-				watch.leading = null; // the lifecycle stays: leading again at the same epoch continues it
-				recount(outcome.target());
-			}
+			// the lifecycle stays: leading again at the same epoch continues it
+			recount(outcome.target(), false);
 			return;
 		}
 		if (!fence.equals(watch.fence)) {
@@ -178,12 +176,11 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 			}
 			return;
 		}
-		watch.leading = fence;
 		if (!outcome.succeeded()) {
 			return; // a failed poll says nothing about whether the condition is gone
 		}
 		List<IncidentEvent> events = watch.lifecycle.advance(outcome.graph(), this.thresholds.get(outcome.target()));
-		recount(outcome.target());
+		recount(outcome.target(), true);
 		if (events.isEmpty()) {
 			return;
 		}
@@ -242,8 +239,7 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 				continued += lifecycle.active().size();
 				watch.lifecycle = lifecycle;
 				watch.fence = fence;
-				watch.leading = fence;
-				recount(entry.getKey());
+				recount(entry.getKey(), true);
 			}
 			logger.info("Recording the incidents of shard {} (epoch {}): {} active incident(s) continued from the store",
 					fence.shard(), fence.epoch(), continued);
@@ -287,7 +283,7 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 
 	/** On the events thread: the store's count of active incidents of the targets this replica does not lead. */
 	private void readStoreCounts() {
-		if (this.watched.values().stream().allMatch((watch) -> watch.leading != null)) {
+		if (this.watched.values().stream().allMatch(this::leads)) {
 			return;
 		}
 		try {
@@ -302,10 +298,17 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 		}
 	}
 
-	private void recount(String target) {
+	/** Whether this replica records the target now: it leads its shard with the epoch its incidents were read at. */
+	private boolean leads(Watched watch) {
+		Fence fence = this.cluster.fence(watch.shard);
+		return fence != null && fence.equals(watch.fence);
+	}
+
+	/** Sets the target's open-incident gauges: its active incidents while {@code leading}, else 0. */
+	private void recount(String target, boolean leading) {
 		Watched watch = this.watched.get(target);
 		Map<IncidentKind, Integer> counts = new EnumMap<>(IncidentKind.class);
-		if (watch.leading != null && watch.lifecycle != null) {
+		if (leading && watch.lifecycle != null) {
 			for (Incident incident : watch.lifecycle.active()) {
 				counts.merge(incident.kind(), 1, Integer::sum);
 			}
@@ -455,8 +458,8 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 	}
 
 	/**
-	 * A configured target as this replica records it. The poll thread of the target reads and writes
-	 * {@code leading}; the events thread sets all three on a load, which the poll thread sees through {@code fence}.
+	 * A configured target as this replica records it. The events thread sets both on a load; the poll thread advances
+	 * the lifecycle only while the cluster's fence for the shard equals {@code fence}.
 	 */
 	private static final class Watched {
 
@@ -467,9 +470,6 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 
 		/** The fence {@code lifecycle} was read back under. */
 		volatile Fence fence;
-
-		/** The fence its polls are recorded under now; null while this replica does not lead the shard. */
-		volatile Fence leading;
 
 		Watched(int shard) {
 			this.shard = shard;

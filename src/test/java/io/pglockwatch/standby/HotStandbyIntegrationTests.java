@@ -53,7 +53,7 @@ class HotStandbyIntegrationTests {
 
 	@BeforeAll
 	static void start() throws Exception {
-		primary = PostgresServer.startNew(PostgresServer.DEFAULT_MAJOR);
+		primary = PostgresServer.startNewEmbedded(PostgresServer.DEFAULT_MAJOR);
 		standby = StandbyServer.start(primary);
 		try (Connection c = primary.connect(PostgresServer.DEFAULT_DATABASE, "standby-setup");
 				Statement s = c.createStatement()) {

@@ -115,6 +115,14 @@ public final class PostgresServer implements AutoCloseable {
 	}
 
 	/**
+	 * Like {@link #startNew(int)}, always on the embedded backend, whatever Docker or the backend settings say: for
+	 * {@link StandbyServer}, which copies the primary's data folder and so needs it on this machine.
+	 */
+	public static PostgresServer startNewEmbedded(int majorVersion) {
+		return create(majorVersion, false, new EmbeddedPostgresBackend(majorVersion));
+	}
+
+	/**
 	 * Starts a private server on a backend whose data folder the caller has filled, with these command-line settings
 	 * (usually {@link #serverSettings()} or a part of it). Creates no database and no fixtures: {@link StandbyServer}
 	 * uses it for a standby, which replays its primary's. On failure the backend's data is removed.
@@ -135,8 +143,11 @@ public final class PostgresServer implements AutoCloseable {
 	}
 
 	private static PostgresServer create(int majorVersion, boolean shared) {
-		PostgresServer server = new PostgresServer(majorVersion, shared, chooseBackend(majorVersion, !shared),
-				serverSettings(), "");
+		return create(majorVersion, shared, chooseBackend(majorVersion, !shared));
+	}
+
+	private static PostgresServer create(int majorVersion, boolean shared, PostgresBackend backend) {
+		PostgresServer server = new PostgresServer(majorVersion, shared, backend, serverSettings(), "");
 		// registered before the first start, so a server that half-started is cleaned up too
 		Runtime.getRuntime().addShutdownHook(server.shutdownHook);
 		try {

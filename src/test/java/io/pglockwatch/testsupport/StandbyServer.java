@@ -49,8 +49,9 @@ import java.util.UUID;
  * primary needs nothing changed: its {@code wal_level} is {@code replica} and {@code max_wal_senders} 10 (the
  * defaults), and zonky's initdb ({@code -A trust}) lets replication connections from localhost in.
  *
- * <p>Only the embedded backend is supported: the docker backend's data folder lives in a container, and {@link
- * #start} refuses it with a message saying so (run with {@code -Dpglockwatch.test.postgres=embedded}).
+ * <p>Only the embedded backend is supported: the docker backend's data folder lives in a container. Start the primary
+ * with {@link PostgresServer#startNewEmbedded(int)}, which is embedded whether Docker answers or not; {@link #start}
+ * refuses any other primary with a message saying so.
  *
  * <h2>What a standby shows (observed on PostgreSQL 18.6 and 14.24; {@code StandbyServerTests} asserts it)</h2>
  * The startup process, which replays the WAL, is a row of {@code pg_stat_activity} without a session:

@@ -28,7 +28,6 @@ import java.util.function.Predicate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real primary and a real streaming hot standby of it ({@link StandbyServer}), on PostgreSQL 18 and 14, and the
@@ -75,13 +74,7 @@ class StandbyServerTests {
 
 		@BeforeAll
 		void startPrimaryAndStandby() {
-			primary = PostgresServer.startNew(major);
-			if (!"embedded".equals(primary.backendKind())) {
-				primary.close();
-				primary = null;
-			}
-			assumeTrue(primary != null, "StandbyServer supports only the embedded backend; run with -D"
-					+ PostgresServer.BACKEND_PROPERTY + "=embedded");
+			primary = PostgresServer.startNewEmbedded(major);
 			standby = StandbyServer.start(primary);
 		}
 
