@@ -68,7 +68,8 @@ class ArchitectureTests {
 			.definedBy("io.pglockwatch.lock..", "io.pglockwatch.sql..", "io.pglockwatch.graph..",
 					"io.pglockwatch.detect..")
 			.layer("io")
-			.definedBy("io.pglockwatch.poll..", "io.pglockwatch.cluster..", "io.pglockwatch.incident..",
+			.definedBy("io.pglockwatch.poll..", "io.pglockwatch.cluster..", "io.pglockwatch.fleet..",
+					"io.pglockwatch.incident..",
 					"io.pglockwatch.alert..", "io.pglockwatch.guard..", "io.pglockwatch.preflight..",
 					"io.pglockwatch.metrics..")
 			.layer("web")

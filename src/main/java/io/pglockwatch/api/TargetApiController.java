@@ -46,7 +46,7 @@ public class TargetApiController {
 	@ApiResponse(responseCode = "200", description = "One entry per configured target")
 	@GetMapping
 	List<TargetView> targets() {
-		return this.status.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()), this.cluster)).toList();
+		return TargetView.all(this.status.all(), this.incidents::openCount, this.guard::problem, this.cluster);
 	}
 
 	@Operation(summary = "One target's state")

@@ -2,6 +2,10 @@ package io.pglockwatch.api;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 import io.pglockwatch.cluster.Cluster;
 import io.pglockwatch.cluster.ShardState;
@@ -38,9 +42,23 @@ public record TargetView(String name, Boolean up, Instant lastPollAt, Instant la
 	}
 
 	public static TargetView of(TargetState state, int openIncidents, String guardProblem, Cluster cluster) {
+		return of(state, openIncidents, guardProblem, cluster, cluster.shardStates());
+	}
+
+	/** Every target's view, in configuration order, with the shards' leaders read once. */
+	public static List<TargetView> all(List<TargetState> states, ToIntFunction<String> openIncidents,
+			Function<String, String> guardProblem, Cluster cluster) {
+		Map<Integer, ShardState> leaders = cluster.shardStates();
+		return states.stream()
+			.map((s) -> of(s, openIncidents.applyAsInt(s.name()), guardProblem.apply(s.name()), cluster, leaders))
+			.toList();
+	}
+
+	private static TargetView of(TargetState state, int openIncidents, String guardProblem, Cluster cluster,
+			Map<Integer, ShardState> leaders) {
 		LockWaitGraph graph = state.freshGraph();
 		int shard = cluster.shardOf(state.name());
-		ShardState leader = cluster.shardStates().get(shard);
+		ShardState leader = leaders.get(shard);
 		return new TargetView(state.name(), state.up(), state.lastPollAt(), state.lastSuccessAt(), state.serverVersion(),
 				graph == null ? null : graph.lockWaiterCount(),
 				graph == null ? null : (graph.ddlQueues().isEmpty() ? 0 : graph.deepestDdlQueue().queueDepth()),

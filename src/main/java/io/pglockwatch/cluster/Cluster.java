@@ -62,6 +62,14 @@ public final class Cluster implements MeterBinder {
 		return Shards.of(target, this.properties.shards());
 	}
 
+	/**
+	 * Whether this replica polls the target: it leads the target's shard, or led it until the store stopped answering
+	 * ({@link Leadership#watches(int)}).
+	 */
+	public boolean watches(String target) {
+		return this.leadership.watches(shardOf(target));
+	}
+
 	/** The fence to act for the target's shard with, or null when this replica does not lead that shard now. */
 	public Fence fence(String target) {
 		return fence(shardOf(target));
@@ -109,6 +117,7 @@ public final class Cluster implements MeterBinder {
 		}
 		catch (StaleEpochException ex) {
 			this.refused.incrementAndGet();
+			this.leadership.superseded(fence.shard(), fence.epoch());
 			throw ex;
 		}
 		catch (TransactionException ex) {

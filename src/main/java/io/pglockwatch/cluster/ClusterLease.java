@@ -46,23 +46,35 @@ import org.springframework.util.Assert;
  */
 public final class ClusterLease {
 
-	private static final String LEASE_COLUMNS = "shard, holder, epoch, acquired_at, expires_at";
+	private static final String LEASE_COLUMNS = "shard, holder, epoch, acquired_at, expires_at, offered_to";
 
 	private static final String EXPIRES = "CURRENT_TIMESTAMP + CAST(:lease_ms AS BIGINT) * INTERVAL '0.001' SECOND";
 
-	// renews when this replica still holds the epoch it took; takes (epoch + 1) a lease that has lapsed. The SET
-	// expressions all read the row as it was before the update
+	// renews when this replica still holds the epoch it took (keeping an offer it made); takes (epoch + 1, no offer) a
+	// lease that has lapsed or that its holder offered to this replica. The SET expressions all read the row as it was
+	// before the update
 	private static final String RENEW_OR_TAKE = """
 			UPDATE cluster_lease SET
 				epoch = CASE WHEN holder = :holder AND epoch = :held_epoch THEN epoch ELSE epoch + 1 END,
 				acquired_at = CASE WHEN holder = :holder AND epoch = :held_epoch THEN acquired_at
 					ELSE CURRENT_TIMESTAMP END,
+				offered_to = CASE WHEN holder = :holder AND epoch = :held_epoch THEN offered_to ELSE NULL END,
 				holder = :holder,
 				renewed_at = CURRENT_TIMESTAMP,
 				expires_at = %s
 			WHERE shard = :shard
-				AND ((holder = :holder AND epoch = :held_epoch) OR expires_at <= CURRENT_TIMESTAMP)
+				AND ((holder = :holder AND epoch = :held_epoch) OR expires_at <= CURRENT_TIMESTAMP
+					OR offered_to = :holder)
 			""".formatted(EXPIRES);
+
+	private static final String OFFER = """
+			UPDATE cluster_lease SET offered_to = :offered_to
+			WHERE shard = :shard AND holder = :holder AND epoch = :held_epoch
+			""";
+
+	private static final String WITHDRAW_OFFERS = """
+			UPDATE cluster_lease SET offered_to = NULL WHERE holder = :holder AND offered_to IS NOT NULL
+			""";
 
 	// a shard that never had a lease; two replicas racing here collide on the primary key, and one of them fails
 	private static final String TAKE_FIRST = """
@@ -165,6 +177,30 @@ public final class ClusterLease {
 		return this.ownTransaction.execute((status) -> this.jdbc.sql(RELEASE).paramSource(params).update()) > 0;
 	}
 
+	/**
+	 * Offers the shard to another member: this replica keeps leading it (and renewing it) until that member takes the
+	 * lease, with the next epoch, at its next round; the renewal that follows tells this replica it lost the shard. So
+	 * a shard handed over is never without a leader. An offer to a member that never takes it changes nothing.
+	 * @return whether this replica held the lease with the epoch it knows; false changes nothing
+	 */
+	public boolean offer(int shard, String member) {
+		checkShard(shard);
+		Assert.hasText(member, "member must not be empty");
+		MapSqlParameterSource params = params(shard);
+		if (params.getValue("held_epoch") == null) {
+			return false;
+		}
+		params.addValue("offered_to", member, Types.VARCHAR);
+		return this.ownTransaction.execute((status) -> this.jdbc.sql(OFFER).paramSource(params).update()) > 0;
+	}
+
+	/** Withdraws every offer this replica made of the shards it holds (the member it offered them to left). */
+	public void withdrawOffers() {
+		this.ownTransaction.execute((status) -> this.jdbc.sql(WITHDRAW_OFFERS)
+			.param("holder", this.properties.instanceName(), Types.VARCHAR)
+			.update());
+	}
+
 	/** The shard's lease as stored, lapsed or not; empty when the shard never had one. */
 	public Optional<Lease> current(int shard) {
 		checkShard(shard);
@@ -260,7 +296,7 @@ public final class ClusterLease {
 	private static Lease lease(ResultSet rs, int rowNum) throws SQLException {
 		return new Lease(rs.getInt("shard"), rs.getString("holder"), rs.getLong("epoch"),
 				rs.getObject("acquired_at", OffsetDateTime.class).toInstant(),
-				rs.getObject("expires_at", OffsetDateTime.class).toInstant());
+				rs.getObject("expires_at", OffsetDateTime.class).toInstant(), rs.getString("offered_to"));
 	}
 
 }

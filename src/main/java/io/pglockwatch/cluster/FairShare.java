@@ -1,6 +1,7 @@
 package io.pglockwatch.cluster;
 
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How many shards each live member should lead, as one replica sees the cluster at the start of a round, and what
@@ -15,7 +16,8 @@ import java.util.Map;
  * needs it: it leads more than the ceiling while someone is below it, or more than the floor while someone is below
  * the floor. It does so only while every shard is led, that is once the shard it handed over before has been taken:
  * a shard already free goes to the needy member first, and two rich members do not both hand one over for the same
- * need.</li>
+ * need. The shard goes to the {@link #recipient() neediest member}, which takes it from the rich member while that
+ * one still leads it.</li>
  * </ul>
  *
  * @param shards the number of shards
@@ -55,6 +57,23 @@ record FairShare(int shards, String self, Map<String, Integer> others) {
 		int neediest = neediestOther();
 		boolean needed = (led > ceiling() && neediest >= BELOW_CEILING) || (led > floor() && neediest == BELOW_FLOOR);
 		return needed && leadsTheMost(led);
+	}
+
+	/**
+	 * The member a shard handed over goes to: the one that needs it most, ties broken by the first name; null when no
+	 * other member needs one.
+	 */
+	String recipient() {
+		String recipient = null;
+		int most = 0;
+		for (Map.Entry<String, Integer> other : new TreeMap<>(this.others).entrySet()) {
+			int need = need(other.getValue());
+			if (need > most) {
+				most = need;
+				recipient = other.getKey();
+			}
+		}
+		return recipient;
 	}
 
 	private boolean leadsTheMost(int led) {

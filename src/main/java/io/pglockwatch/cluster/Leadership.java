@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
@@ -43,8 +44,9 @@ import org.springframework.util.Assert;
  *
  * <p>Each round starts with a heartbeat in the store's {@code cluster_member} table ({@link ClusterMembers}) and a
  * read of the live members with the shards they lead; the shards spread over them by {@link FairShare}: this replica
- * takes a free shard only when no other member needs it more, and the member leading the most hands one shard over
- * per round while another is below its share. When the members cannot be read, it takes free shards as they come.
+ * takes a free shard only when no other member needs it more, and the member leading the most offers one shard per
+ * round to a member below its share, which takes it at its next round while the offering member still leads it (so
+ * the shard always has a leader). When the members cannot be read, it takes free shards as they come.
  *
  * <p>A failed store call is logged when the store stops answering and when it answers again, not at every round.
  * On stop, every lease this replica holds is released, so that other replicas take its shards at once instead of
@@ -74,6 +76,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	private final AtomicReferenceArray<Tenure> tenures;
 
 	private final AtomicLongArray changes;
+
+	/** 1 for each shard this replica stopped leading because the store did not answer, while it still does not. */
+	private final AtomicIntegerArray watchedWhileStoreFails;
 
 	/** Serializes the rounds with start and stop. */
 	private final Object election = new Object();
@@ -117,6 +122,7 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 		this.leadNanos = leadTime(properties).toNanos();
 		this.tenures = new AtomicReferenceArray<>(properties.shards());
 		this.changes = new AtomicLongArray(properties.shards());
+		this.watchedWhileStoreFails = new AtomicIntegerArray(properties.shards());
 	}
 
 	/** How long a shard is led after the start of its last successful renewal: the lease less half a renew interval. */
@@ -127,6 +133,16 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	/** Whether this replica leads the shard now: it holds the lease and renewed it recently enough. */
 	public boolean leads(int shard) {
 		return leading(shard) != null;
+	}
+
+	/**
+	 * Whether this replica polls the shard's targets: while it leads the shard, and after it stopped leading it because
+	 * the store does not answer, until the store answers again (nobody can lead then, and the targets' metrics and
+	 * live view go on from the replica that led them; it records, alerts and guards nothing meanwhile).
+	 */
+	public boolean watches(int shard) {
+		// a tenure past its time is still held until the round that drops it: no moment without a poller in between
+		return this.tenures.get(shard) != null || this.watchedWhileStoreFails.get(shard) != 0;
 	}
 
 	/** The epoch of the lease this replica leads the shard with; empty when it does not lead it. */
@@ -282,9 +298,13 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 				return;
 			}
 			FairShare share = readMembers();
+			if (share != null) {
+				// offers made to this replica since its last round are taken in this one
+				readLeases();
+			}
 			int led = led();
 			for (int shard = 0; shard < this.properties.shards(); shard++) {
-				if (this.tenures.get(shard) != null || share == null || share.takes(led)) {
+				if (this.tenures.get(shard) != null || share == null || share.takes(led) || offeredHere(shard)) {
 					boolean before = leading(shard) != null;
 					renew(shard);
 					led += ((leading(shard) != null) ? 1 : 0) - (before ? 1 : 0);
@@ -293,6 +313,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 			readLeases();
 			if (share != null && share.handsOver(led)) {
 				handOver(led, share);
+			}
+			else if (share != null) {
+				withdrawOffers();
 			}
 			else if (share != null && share.takes(led)) {
 				watchExpiry();
@@ -372,22 +395,64 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 		return new FairShare(this.properties.shards(), this.properties.instanceName(), others);
 	}
 
-	/** Stops leading the highest shard it leads and releases its lease, for a member below its share to take. */
+	/**
+	 * Offers the highest shard it leads to the member that needs one most. This replica leads the shard until that
+	 * member takes the lease at its next round: the shard is never without a leader. The offer is made again each
+	 * round while it is needed (to the same member, or to another one if that member left) and withdrawn when not.
+	 */
 	private void handOver(int led, FairShare share) {
-		for (int shard = this.properties.shards() - 1; shard >= 0; shard--) {
-			Tenure tenure = leading(shard);
-			if (tenure == null) {
+		String recipient = share.recipient();
+		for (int shard = this.properties.shards() - 1; shard >= 0 && recipient != null; shard--) {
+			if (leading(shard) == null) {
 				continue;
 			}
-			lose(shard, tenure, "handed over: this replica leads " + led + " shards, " + share.floor() + " to "
-					+ share.ceiling() + " is its share, and another member has fewer");
+			Lease stored = this.stored.get(shard);
+			if (stored != null && recipient.equals(stored.offeredTo())) {
+				return;
+			}
 			try {
-				this.lease.release(shard);
+				if (this.lease.offer(shard, recipient)) {
+					logger.info("Offering shard {} to {}: this replica leads {} shards, {} to {} is its share, and {} "
+							+ "has fewer", shard, recipient, led, share.floor(), share.ceiling(), recipient);
+				}
 			}
 			catch (DataAccessException | TransactionException ex) {
 				storeFails(ex);
 			}
 			return;
+		}
+	}
+
+	/** Withdraws the offers of shards this replica still leads, once no member needs them. */
+	private void withdrawOffers() {
+		String self = this.properties.instanceName();
+		boolean offered = this.stored.values().stream().anyMatch((l) -> self.equals(l.holder()) && l.offeredTo() != null);
+		if (!offered) {
+			return;
+		}
+		try {
+			this.lease.withdrawOffers();
+		}
+		catch (DataAccessException | TransactionException ex) {
+			storeFails(ex);
+		}
+	}
+
+	/** Whether the shard's holder offered it to this replica, as the store showed at the last read. */
+	private boolean offeredHere(int shard) {
+		Lease stored = this.stored.get(shard);
+		return stored != null && this.properties.instanceName().equals(stored.offeredTo());
+	}
+
+	/**
+	 * A fenced write found a newer epoch for the shard than the one this replica leads it with: another replica took
+	 * it (a hand-over, or a lease that lapsed while this one paused). This replica stops leading it now instead of at
+	 * its next round.
+	 */
+	void superseded(int shard, long epoch) {
+		Tenure tenure = this.tenures.get(shard);
+		if (tenure != null && tenure.epoch() == epoch && this.tenures.compareAndSet(shard, tenure, null)) {
+			announceLoss(shard, tenure, "a write for it found a newer epoch in the store");
 		}
 	}
 
@@ -413,6 +478,7 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 				return;
 			}
 			if (tenure != null && overdue(tenure)) {
+				this.watchedWhileStoreFails.set(shard, 1);
 				lose(shard, tenure, "the lease could not be renewed for " + sinceRenewal(tenure) + " ms");
 			}
 			return;
@@ -459,6 +525,10 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	private void lose(int shard, Tenure tenure, String reason) {
 		this.tenures.set(shard, null);
+		announceLoss(shard, tenure, reason);
+	}
+
+	private void announceLoss(int shard, Tenure tenure, String reason) {
 		this.changes.incrementAndGet(shard);
 		logger.info("No longer leading shard {} (epoch {}): {}", shard, tenure.epoch(), reason);
 		for (LeadershipListener listener : this.listenerList) {
@@ -503,6 +573,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	private void storeAnswers() {
 		this.storeFailure = null;
+		for (int shard = 0; shard < this.watchedWhileStoreFails.length(); shard++) {
+			this.watchedWhileStoreFails.set(shard, 0);
+		}
 		if (this.storeFailing) {
 			this.storeFailing = false;
 			logger.info("The store answers again: leases are taken and renewed");

@@ -11,6 +11,7 @@ import java.time.Instant;
  * @param epoch the fencing token of this holder's tenure: it grows by one each time the lease is taken
  * @param acquiredAt when this tenure began (the take, not the last renewal)
  * @param expiresAt when the lease lapses unless it is renewed first
+ * @param offeredTo the member the holder offered the shard to (it takes the lease at its next round), or null
  */
-public record Lease(int shard, String holder, long epoch, Instant acquiredAt, Instant expiresAt) {
+public record Lease(int shard, String holder, long epoch, Instant acquiredAt, Instant expiresAt, String offeredTo) {
 }

@@ -106,7 +106,7 @@ class DashboardController {
 			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "unknown target '" + selected + "'");
 		}
 		model.addAttribute("targets",
-				this.targets.all().stream().map((s) -> TargetView.of(s, this.incidents.openCount(s.name()), this.guard.problem(s.name()), this.cluster)).toList());
+				TargetView.all(this.targets.all(), this.incidents::openCount, this.guard::problem, this.cluster));
 		model.addAttribute("selected", selected);
 		model.addAttribute("refreshMillis", this.poll.interval().toMillis());
 		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected), this.cluster));

@@ -9,4 +9,11 @@ public interface PollListener {
 
 	void onPoll(PollOutcome outcome);
 
+	/**
+	 * This replica starts or stops polling the target (it gained or lost the lead of the target's shard), on the tick
+	 * thread: keep it quick. Called before the first poll of a watch and after the last one.
+	 */
+	default void onWatch(String target, boolean watching) {
+	}
+
 }

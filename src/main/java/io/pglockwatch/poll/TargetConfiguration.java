@@ -64,8 +64,9 @@ class TargetConfiguration {
 	@Bean
 	TargetMonitor targetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status,
 			ObjectProvider<PollListener> listeners, Clock clock, @Qualifier("pollScheduler") TaskScheduler scheduler,
-			@Qualifier("pollWorkers") Executor workers) {
-		return new TargetMonitor(targets, poll, status, listeners, clock, scheduler, workers);
+			@Qualifier("pollWorkers") Executor workers, ObjectProvider<TargetAssignment> assignment) {
+		return new TargetMonitor(targets, poll, status, listeners, clock, scheduler, workers,
+				assignment.getIfAvailable(() -> TargetAssignment.ALL));
 	}
 
 	@Bean

@@ -22,8 +22,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.scheduling.TaskScheduler;
 
 /**
- * Runs one {@link TargetPoller} per configured target. Ticks come from one small scheduler thread and never
- * block; the polls themselves run on a worker pool with at most one poll per target in flight, so a
+ * Runs one {@link TargetPoller} per configured target; each polls while the {@link TargetAssignment} says this
+ * replica watches its target (leads its shard), and its tick does nothing else meanwhile. Ticks come from one small
+ * scheduler thread and never block; the polls themselves run on a worker pool with at most one poll per target in flight, so a
  * target that hangs costs one thread and never delays another. Start times are spread over the interval.
  * A target that is down at startup does not stop startup: it is reported down and retried.
  */
@@ -47,6 +48,8 @@ public final class TargetMonitor implements SmartLifecycle, MeterBinder {
 
 	private final LongSupplier nanoTime;
 
+	private final TargetAssignment assignment;
+
 	private final List<TargetConnections> connections = new ArrayList<>();
 
 	private final List<ScheduledFuture<?>> ticks = new ArrayList<>();
@@ -57,13 +60,20 @@ public final class TargetMonitor implements SmartLifecycle, MeterBinder {
 	private volatile boolean running;
 
 	public TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status, ObjectProvider<PollListener> listeners,
-			Clock clock, TaskScheduler scheduler, Executor workers) {
-		this(targets, poll, status, listeners, clock, scheduler, workers, System::nanoTime);
+			Clock clock, TaskScheduler scheduler, Executor workers, TargetAssignment assignment) {
+		this(targets, poll, status, listeners, clock, scheduler, workers, System::nanoTime, assignment);
 	}
 
-	/** With a replaceable monotonic clock, so that tests can move time by hand. */
+	/** Polling every target, with a replaceable monotonic clock, so that tests can move time by hand. */
 	TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status, ObjectProvider<PollListener> listeners,
 			Clock clock, TaskScheduler scheduler, Executor workers, LongSupplier nanoTime) {
+		this(targets, poll, status, listeners, clock, scheduler, workers, nanoTime, TargetAssignment.ALL);
+	}
+
+	private TargetMonitor(TargetsProperties targets, PollProperties poll, TargetStatus status,
+			ObjectProvider<PollListener> listeners, Clock clock, TaskScheduler scheduler, Executor workers,
+			LongSupplier nanoTime, TargetAssignment assignment) {
+		this.assignment = assignment;
 		this.targets = targets;
 		this.poll = poll;
 		this.status = status;
@@ -126,7 +136,7 @@ public final class TargetMonitor implements SmartLifecycle, MeterBinder {
 			Duration offset = startOffset(i, targets.size(), interval);
 			TargetPoller poller = new TargetPoller(target.name(), this.poll, targetConnections, collector, this.status,
 					listenerList, this.workers, this.clock, this.nanoTime, baseNanos + offset.toNanos(), this.scheduler,
-					target.burstInterval(this.poll));
+					target.burstInterval(this.poll), this.assignment);
 			this.pollers.put(target.name(), poller);
 			this.ticks.add(this.scheduler.scheduleAtFixedRate(poller::tick, base.plus(offset), interval));
 		}

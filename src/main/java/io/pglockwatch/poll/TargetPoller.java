@@ -87,10 +87,18 @@ final class TargetPoller {
 	/** Ticks that found the previous poll still running, since the last poll started. */
 	private long overruns;
 
+	/** Whether this replica polls the target. */
+	private final TargetAssignment assignment;
+
+	/** Whether the latest tick found this replica polling the target; null before the first tick. */
+	private volatile Boolean watching;
+
 	TargetPoller(String name, PollProperties poll, TargetConnections connections,
 			LockSnapshotCollector collector, TargetStatus status, List<PollListener> listeners, Executor workers,
-			Clock clock, LongSupplier nanoTime, long firstTickNanos, TaskScheduler scheduler, Duration burstInterval) {
+			Clock clock, LongSupplier nanoTime, long firstTickNanos, TaskScheduler scheduler, Duration burstInterval,
+			TargetAssignment assignment) {
 		this.name = name;
+		this.assignment = assignment;
 		this.scheduler = scheduler;
 		this.burstNanos = burstInterval.toNanos();
 		this.poll = poll;
@@ -122,7 +130,7 @@ final class TargetPoller {
 	void burstTick(long dueNanos) {
 		this.burstPending.set(false);
 		long now = this.nanoTime.getAsLong();
-		if (!this.bursting) {
+		if (!this.bursting || !Boolean.TRUE.equals(this.watching)) {
 			return;
 		}
 		Attempt running = this.current.get();
@@ -146,6 +154,11 @@ final class TargetPoller {
 	void tick() {
 		long now = this.nanoTime.getAsLong();
 		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
+		if (!watch(this.assignment.watches(this.name))) {
+			// sessions a preflight or the guard opened on a target this replica does not poll close within a tick
+			this.connections.evictIdle();
+			return;
+		}
 		Attempt running = this.current.get();
 		if (running != null && !running.workerDone) {
 			if (!running.burst) {
@@ -166,6 +179,41 @@ final class TargetPoller {
 		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
 		this.overruns = 0;
 		start(attempt);
+	}
+
+	/**
+	 * Starts or stops watching the target when the assignment changed since the last tick; returns whether this
+	 * replica polls it now. A poll in flight when the watch ends finishes unseen: its result is another replica's to
+	 * report.
+	 */
+	private boolean watch(boolean watch) {
+		Boolean before = this.watching;
+		if (before != null && before == watch) {
+			return watch;
+		}
+		this.watching = watch;
+		if (watch) {
+			this.connectFailures = 0;
+		}
+		else {
+			this.bursting = false;
+			this.status.set(TargetState.elsewhere(this.name));
+		}
+		this.status.watch(this.name, watch);
+		if (before != null || !watch) {
+			logger.info("Target {}: {}", this.name, watch ? "this replica polls it now (it leads the target's shard)"
+					: "polled by the replica that leads its shard from now on");
+		}
+		for (PollListener listener : this.listeners) {
+			try {
+				listener.onWatch(this.name, watch);
+			}
+			catch (RuntimeException ex) {
+				logger.error("Poll listener {} failed on a watch change of target {}",
+						listener.getClass().getSimpleName(), this.name, ex);
+			}
+		}
+		return watch;
 	}
 
 	private void start(Attempt attempt) {
@@ -231,6 +279,9 @@ final class TargetPoller {
 
 	private void finish(Attempt attempt, LockSnapshot snapshot, LockWaitGraph graph, PollFailure failure,
 			String error) {
+		if (!Boolean.TRUE.equals(this.watching)) {
+			return;
+		}
 		Duration duration = Duration.ofNanos(this.nanoTime.getAsLong() - attempt.startedNanos);
 		TargetState previous = this.status.get(this.name);
 		TargetState state;

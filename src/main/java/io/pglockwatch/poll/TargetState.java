@@ -28,8 +28,17 @@ public record TargetState(String name, Boolean up, Instant lastPollAt, Instant l
 	/** The role of a target that is not. */
 	public static final String PRIMARY = "primary";
 
+	/** Why a target has no state here while another replica polls it and has not published its state yet. */
+	public static final String POLLED_ELSEWHERE = "polled by the replica that leads its shard, which has not "
+			+ "published its state yet";
+
 	public static TargetState initial(String name) {
 		return new TargetState(name, null, null, null, null, 0, null, null, "not polled yet", null, null);
+	}
+
+	/** A target this replica does not poll, before the state its poller published is read. */
+	public static TargetState elsewhere(String name) {
+		return new TargetState(name, null, null, null, null, 0, null, null, POLLED_ELSEWHERE, null, null);
 	}
 
 	/** {@code standby} or {@code primary} as of the latest successful poll; null before one. */

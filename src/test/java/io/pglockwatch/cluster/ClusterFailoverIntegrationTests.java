@@ -160,6 +160,10 @@ class ClusterFailoverIntegrationTests {
 		this.a = ServiceProcess.start("replica-a", properties);
 		this.b = ServiceProcess.start("replica-b", properties);
 		await("one replica leads").atMost(Duration.ofSeconds(30)).until(() -> leads(this.a) ^ leads(this.b));
+		ServiceProcess leader = leads(this.a) ? this.a : this.b;
+		ServiceProcess follower = (leader == this.a) ? this.b : this.a;
+		await("the target's series come from its leader only").atMost(Duration.ofSeconds(10))
+			.until(() -> !follower.get("/actuator/prometheus").body().contains("pglockwatch_target_up{"));
 
 		allowConnections(false);
 		await("nobody leads").atMost(LEASE.plus(SLACK)).pollInterval(Duration.ofMillis(100))
@@ -168,12 +172,13 @@ class ClusterFailoverIntegrationTests {
 			await(replica.name() + " says why in its health").atMost(Duration.ofSeconds(10))
 				.until(() -> problem(replica) != null);
 			assertThat(problem(replica)).contains("the store does not answer");
-			// polling and the lock metrics go on
 			String metrics = replica.get("/actuator/prometheus").body();
-			assertThat(metrics).contains("pglockwatch_target_up{target=\"lab\"} 1.0")
-				.contains("pglockwatch_cluster_leader{shard=\"0\"} 0.0");
+			assertThat(metrics).contains("pglockwatch_cluster_leader{shard=\"0\"} 0.0");
 			assertThat(replica.log()).contains("The store does not answer");
 		}
+		// the replica that led goes on polling: the target's lock metrics and live view are still there
+		assertThat(leader.get("/actuator/prometheus").body()).contains("pglockwatch_target_up{target=\"lab\"} 1.0");
+		assertThat(follower.get("/actuator/prometheus").body()).doesNotContain("pglockwatch_target_up{");
 
 		allowConnections(true);
 		await("one replica leads again").atMost(LEASE.multipliedBy(3)).until(() -> leads(this.a) ^ leads(this.b));

@@ -61,4 +61,12 @@ class FairShareTests {
 		assertThat(new FairShare(4, "a", Map.of("b", 1)).handsOver(3)).isTrue();
 	}
 
+	@Test
+	void aShardHandedOverGoesToTheMemberThatNeedsItMostFirstNameOnTies() {
+		// 9 shards over 4 members: 2 or 3 each; c is below the floor, b and d below the ceiling
+		assertThat(new FairShare(9, "a", Map.of("b", 2, "c", 1, "d", 2)).recipient()).isEqualTo("c");
+		assertThat(new FairShare(9, "a", Map.of("d", 2, "b", 2, "c", 3)).recipient()).isEqualTo("b");
+		assertThat(new FairShare(4, "a", Map.of("b", 2)).recipient()).as("nobody needs one").isNull();
+	}
+
 }

@@ -45,6 +45,9 @@ class TargetPollerTests {
 
 	private final List<PollOutcome> outcomes = new ArrayList<>();
 
+	/** Whether this replica leads the target's shard, as the poller's assignment answers. */
+	private volatile boolean watched = true;
+
 	private final List<Duration> reads = new ArrayList<>();
 
 	private final LockSnapshot snapshot = new SnapshotFixture().session(100, "reporting", "active")
@@ -72,7 +75,7 @@ class TargetPollerTests {
 		// tick 0 is due now, tick k k intervals later
 		return new TargetPoller("orders", poll, this.connections, this.collector, this.status,
 				List.of(this.outcomes::add), this.workers, time.clock(), time::nanoTime, time.nanoTime(), null,
-				Duration.ZERO);
+				Duration.ZERO, (target) -> this.watched);
 	}
 
 	private void tickAt(TargetPoller poller, double intervals) {
@@ -101,6 +104,34 @@ class TargetPollerTests {
 		assertThat(state.freshGraph()).isSameAs(outcome.graph());
 		assertThat(state.lastPollAt()).isEqualTo(ManualTime.START);
 		verify(this.connections).release(this.connection, false);
+	}
+
+	@Test
+	void aTargetAnotherReplicaLeadsIsNotPolledItsSessionsCloseAndItsResultsAreDroppedOnceTheLeadMoves() {
+		TargetPoller poller = poller(2);
+		this.watched = false;
+		tickAt(poller, 0);
+		assertThat(this.workers.pending()).isZero();
+		assertThat(this.status.watched("orders")).isFalse();
+		assertThat(this.status.get("orders").error()).isEqualTo(TargetState.POLLED_ELSEWHERE);
+		verify(this.connections).evictIdle();
+
+		this.watched = true;
+		tickAt(poller, 1);
+		assertThat(this.status.watched("orders")).isTrue();
+		assertThat(this.workers.pending()).isOne();
+		// the lead moves while the poll runs: its result is the new leader's to report, not this replica's
+		this.watched = false;
+		tickAt(poller, 2);
+		this.workers.runNext();
+		assertThat(this.outcomes).isEmpty();
+		assertThat(this.status.get("orders").error()).isEqualTo(TargetState.POLLED_ELSEWHERE);
+
+		this.watched = true;
+		tickAt(poller, 3);
+		this.workers.runNext();
+		assertThat(this.outcomes).singleElement().satisfies((outcome) -> assertThat(outcome.succeeded()).isTrue());
+		assertThat(this.status.get("orders").isUp()).isTrue();
 	}
 
 	@Test

@@ -1,0 +1,17 @@
+package io.pglockwatch.poll;
+
+/**
+ * Which targets this replica polls. A replica of a cluster polls the targets of the shards it leads; the others are
+ * polled by the replicas that lead them, and this one shows them as they publish them. Asked at every tick, so it must
+ * answer from memory, at once.
+ */
+@FunctionalInterface
+public interface TargetAssignment {
+
+	/** Every target, always: a replica alone. */
+	TargetAssignment ALL = (target) -> true;
+
+	/** Whether this replica polls the target now. */
+	boolean watches(String target);
+
+}
