@@ -4,6 +4,7 @@ import java.time.Clock;
 
 import io.pglockwatch.guard.GuardAlertNote;
 import io.pglockwatch.cluster.Cluster;
+import io.pglockwatch.poll.TargetsProperties;
 import io.pglockwatch.incident.StoreWriter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -58,8 +59,9 @@ class AlertConfiguration {
 	@Bean
 	AlertSender alertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock,
 			RestClient.Builder http, @Qualifier(SENDER_SCHEDULER) ThreadPoolTaskScheduler scheduler,
-			@Qualifier(DIRECT_SCHEDULER) ThreadPoolTaskScheduler direct, StoreWriter writes, Cluster cluster) {
-		return new AlertSender(outbox, alerts, json, clock, http, scheduler, direct, writes, cluster);
+			@Qualifier(DIRECT_SCHEDULER) ThreadPoolTaskScheduler direct, StoreWriter writes, Cluster cluster,
+			TargetsProperties targets) {
+		return new AlertSender(outbox, alerts, json, clock, http, scheduler, direct, writes, cluster, targets.names());
 	}
 
 	@Bean

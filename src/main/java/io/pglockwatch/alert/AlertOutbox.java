@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.core.simple.JdbcClient.StatementSpec;
 
 /**
  * The alert outbox, in the incident store, and the events that wait in memory to be stored in it. An event is added
@@ -319,16 +321,35 @@ public final class AlertOutbox {
 	 * event (a resolve) never overtakes an earlier one (its trigger) that is still being retried.
 	 */
 	public List<OutboxEntry> due(AlertChannel channel, Instant now, int limit) {
-		return this.jdbc.sql("SELECT " + COLUMNS + """
+		return due(channel, now, limit, null, true);
+	}
+
+	/**
+	 * Like {@link #due(AlertChannel, Instant, int)}, of the given targets only (null: of every target), and of events
+	 * stored without a target when {@code orphans}: a replica reads the events of the shards it leads, so the events
+	 * of other shards never fill its batch.
+	 */
+	public List<OutboxEntry> due(AlertChannel channel, Instant now, int limit, Collection<String> targets,
+			boolean orphans) {
+		if (targets != null && targets.isEmpty() && !orphans) {
+			return List.of();
+		}
+		String ofTargets = (targets == null) ? ""
+				: "AND (" + (targets.isEmpty() ? "1 = 0" : "o.target IN (:targets)")
+						+ (orphans ? " OR o.target IS NULL" : "") + ")";
+		StatementSpec query = this.jdbc.sql("SELECT " + COLUMNS + """
 				FROM alert_outbox o
-				WHERE o.channel = :channel AND o.state = :pending AND o.next_attempt_at <= :now
+				WHERE o.channel = :channel AND o.state = :pending AND o.next_attempt_at <= :now %s
 				  AND NOT EXISTS (SELECT 1 FROM alert_outbox e
 				                  WHERE e.incident_id = o.incident_id AND e.channel = o.channel
 				                    AND e.state = :pending AND e.id < o.id)
 				ORDER BY o.id
 				LIMIT :limit
-				""")
-			.param("channel", channel.label())
+				""".formatted(ofTargets));
+		if (targets != null && !targets.isEmpty()) {
+			query = query.param("targets", targets);
+		}
+		return query.param("channel", channel.label())
 			.param("pending", State.PENDING.label())
 			.param("now", StoreTime.bind(now))
 			.param("limit", limit)

@@ -10,6 +10,7 @@ import java.util.Deque;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -89,6 +90,9 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 
 	private final AlertOutbox outbox;
 
+	/** The configured targets, whose events of led shards are read; null reads the events of every target. */
+	private final List<String> targets;
+
 	private final AlertProperties alerts;
 
 	private final JsonMapper json;
@@ -136,6 +140,13 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 	 */
 	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock, RestClient.Builder http,
 			TaskScheduler scheduler, TaskScheduler direct, StoreWriter writes, Cluster cluster) {
+		this(outbox, alerts, json, clock, http, scheduler, direct, writes, cluster, null);
+	}
+
+	/** Sending the events of {@code targets} (null: of every target) whose shards this replica leads. */
+	AlertSender(AlertOutbox outbox, AlertProperties alerts, JsonMapper json, Clock clock, RestClient.Builder http,
+			TaskScheduler scheduler, TaskScheduler direct, StoreWriter writes, Cluster cluster, List<String> targets) {
+		this.targets = (targets != null) ? List.copyOf(targets) : null;
 		this.outbox = outbox;
 		this.cluster = cluster;
 		this.alerts = alerts;
@@ -215,7 +226,10 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 			if (!enabled(channel) || paused(channel)) {
 				continue;
 			}
-			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH)) {
+			List<String> led = (this.targets != null)
+					? this.targets.stream().filter((t) -> this.cluster.fence(t) != null).toList() : null;
+			boolean orphans = this.cluster.fence(0) != null;
+			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH, led, orphans)) {
 				if (this.unrecorded.containsKey(entry.id())) {
 					continue;
 				}

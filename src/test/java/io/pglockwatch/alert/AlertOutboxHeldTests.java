@@ -95,6 +95,26 @@ class AlertOutboxHeldTests {
 	}
 
 	@Test
+	void aReplicaReadsTheDueEventsOfTheTargetsItLeadsOnlySoOthersNeverFillItsBatch() {
+		for (String target : List.of("orders", "billing")) {
+			Incident incident = Incidents.ddlQueue(target, 4250);
+			this.harness.incidents.save(incident);
+			this.outbox.add(incident.id(), target, AlertAction.TRIGGER, incident.dedupKey(), "{}", Instant.now(),
+					fence(target));
+		}
+		this.harness.writes.flush(Duration.ofSeconds(10));
+		Instant now = Instant.now().plusSeconds(1);
+
+		assertThat(this.outbox.due(AlertChannel.PAGERDUTY, now, 10)).extracting(OutboxEntry::target)
+			.containsExactlyInAnyOrder("orders", "billing");
+		assertThat(this.outbox.due(AlertChannel.PAGERDUTY, now, 1, List.of("billing"), false))
+			.extracting(OutboxEntry::target)
+			.containsExactly("billing");
+		assertThat(this.outbox.due(AlertChannel.PAGERDUTY, now, 10, List.of(), true)).isEmpty();
+		assertThat(this.outbox.due(AlertChannel.PAGERDUTY, now, 10, List.of(), false)).isEmpty();
+	}
+
+	@Test
 	void theSendersReadOfTheStoreTellsWhichIncidentsHavePendingEvents() {
 		Incident incident = Incidents.ddlQueue("orders", 4245);
 		this.harness.incidents.save(incident);
