@@ -99,6 +99,33 @@ class FencedWritesIntegrationTests {
 		}
 	}
 
+	@Test
+	void aLeaderWhoseShardWasTakenByTheMemberItOfferedItToStopsLeadingAtItsFirstRefusedWrite() {
+		StoreDatabase.POSTGRESQL.recreateSchema(DATABASE);
+		DataSource dataSource = StoreDatabase.POSTGRESQL.newDataSource(DATABASE);
+		this.paused = Replica.start("offering", dataSource);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.paused.leadership.leads(0));
+		// no round of its own runs between the take and its next write
+		this.paused.leadership.scheduler().getScheduledExecutor().shutdownNow();
+		Fence before = this.paused.cluster.fence(0);
+		ClusterLease offering = this.paused.lease();
+		ClusterLease taker = new ClusterLease(dataSource, new ClusterProperties("taker", LEASE, 1));
+		assertThat(taker.tryAcquireOrRenew(0)).as("held, not offered: not taken").isEmpty();
+
+		assertThat(offering.offer(0, "taker")).isTrue();
+		assertThat(offering.current(0).orElseThrow().offeredTo()).isEqualTo("taker");
+		Lease taken = taker.tryAcquireOrRenew(0).orElseThrow();
+		assertThat(taken.epoch()).isEqualTo(before.epoch() + 1);
+		assertThat(taken.offeredTo()).as("a take clears the offer").isNull();
+		assertThat(this.paused.leadership.leads(0)).as("by its clock it still leads until it learns").isTrue();
+
+		IncidentStore store = new IncidentStore(JdbcClient.create(dataSource));
+		assertThatExceptionOfType(StaleEpochException.class)
+			.isThrownBy(() -> this.paused.cluster.write(before, () -> store.save(incident())));
+		assertThat(this.paused.leadership.leads(0)).as("stopped at the refused write").isFalse();
+		assertThat(this.paused.cluster.fence(0)).isNull();
+	}
+
 	/** A resolved incident, as the recorder hands it to the store. */
 	private static Incident incident() {
 		Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
@@ -110,7 +137,7 @@ class FencedWritesIntegrationTests {
 				6, 6, Duration.ofMinutes(5), "app");
 	}
 
-	private record Replica(Leadership leadership, Cluster cluster) {
+	private record Replica(Leadership leadership, Cluster cluster, ClusterLease lease) {
 
 		static Replica start(String name, DataSource dataSource) {
 			ClusterProperties properties = new ClusterProperties(name, LEASE, 1);
@@ -118,7 +145,7 @@ class FencedWritesIntegrationTests {
 			Leadership leadership = new Leadership(lease, new ClusterMembers(dataSource, properties), properties,
 					new DefaultListableBeanFactory().getBeanProvider(LeadershipListener.class));
 			leadership.start();
-			return new Replica(leadership, new Cluster(leadership, lease, properties, dataSource));
+			return new Replica(leadership, new Cluster(leadership, lease, properties, dataSource), lease);
 		}
 
 	}
