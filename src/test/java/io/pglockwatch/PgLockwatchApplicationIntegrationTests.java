@@ -141,11 +141,14 @@ class PgLockwatchApplicationIntegrationTests {
 		assertThat(lab.get("up").asBoolean()).isTrue();
 		assertThat(lab.get("serverVersion").asText()).startsWith("18.");
 		assertThat(lab.get("lockWaiters").asInt()).isZero();
+		assertThat(lab.get("longestWaitSeconds").isNumber()).isTrue();
+		assertThat(lab.get("longestWaitSeconds").asDouble()).isZero();
 		JsonNode hung = targets.get(1);
 		assertThat(hung.get("up").asBoolean()).isFalse();
 		assertThat(hung.get("failureReason").asText()).isEqualTo("timeout");
 		assertThat(hung.get("error").asText()).contains("deadline");
 		assertThat(hung.get("lockWaiters").isNull()).isTrue();
+		assertThat(hung.get("longestWaitSeconds").isNull()).isTrue();
 	}
 
 	@Test
@@ -229,6 +232,12 @@ class PgLockwatchApplicationIntegrationTests {
 				assertThat(queue.get("rootBlockerPids").get(0).asInt()).isEqualTo(holder.pid());
 				assertThat(graph.get("edges")).hasSize(6);
 				assertThat(graph.get("roots").get(0).get("state").asText()).isEqualTo("idle in transaction");
+				// the ALTER TABLE has waited longest, since before the readers queued behind it; read after the graph,
+				// the target is of the same poll or a later one
+				JsonNode lab = getJson("/api/v1/targets/lab");
+				assertThat(lab.get("lockWaiters").asInt()).isEqualTo(6);
+				assertThat(lab.get("longestWaitSeconds").asDouble()).isPositive()
+					.isGreaterThanOrEqualTo(queue.get("waitSeconds").asDouble() - 0.001);
 				String metrics = get("/actuator/prometheus").body();
 				assertThat(metrics).contains("pglockwatch_ddl_queue_depth{target=\"lab\"} 5.0",
 						"pglockwatch_lock_waiters{mode=\"AccessShareLock\",target=\"lab\"} 5.0",

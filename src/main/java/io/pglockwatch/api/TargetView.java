@@ -30,12 +30,14 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param replayLagSeconds on a standby, the age of the last transaction replayed from the primary; null elsewhere
  * @param replayWait on a standby whose replay waits for queries there (a lock, buffer pin or snapshot they hold),
  * what the startup process waits for, e.g. {@code Lock: relation}; null otherwise
+ * @param longestWaitSeconds how long the session that has waited longest for a lock has waited, at the latest
+ * successful poll; 0 when nobody waits, null unless {@code up} is true
  */
 @Schema(description = "A target's state as of its latest poll (docs/api.md#get-apiv1targets)")
 public record TargetView(String name, Boolean up, Instant lastPollAt, Instant lastSuccessfulPollAt, String serverVersion,
 		Long lockWaiters, Integer ddlQueueDepth, int openIncidents, String error, String failureReason,
 		String warning, String guardProblem, int shard, String watchedBy, String role, Double replayLagSeconds,
-		String replayWait) {
+		String replayWait, Double longestWaitSeconds) {
 
 	public static TargetView of(TargetState state, int openIncidents, Cluster cluster) {
 		return of(state, openIncidents, null, cluster);
@@ -64,7 +66,7 @@ public record TargetView(String name, Boolean up, Instant lastPollAt, Instant la
 				graph == null ? null : (graph.ddlQueues().isEmpty() ? 0 : graph.deepestDdlQueue().queueDepth()),
 				openIncidents, state.error(), state.failure() == null ? null : state.failure().label(),
 				state.privilegeWarning(), guardProblem, shard, (leader != null) ? leader.leader() : null, state.role(),
-				replayLag(state), replayWait(state));
+				replayLag(state), replayWait(state), (graph != null) ? graph.maxWait().toMillis() / 1000.0 : null);
 	}
 
 	private static Double replayLag(TargetState state) {

@@ -31,9 +31,10 @@ import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.util.UriUtils;
 
 /**
- * The dashboard: every target's state, open incidents, and the selected target's live lock-wait graph. One
- * template serves the whole page and the fragment htmx fetches every poll interval; it shows the start of each
- * statement, and one session's whole statement has a page of its own.
+ * The dashboard: every target's state (searched, sorted and paged by {@link TargetTable}), open incidents, and the
+ * selected target's live lock-wait graph. One template serves the whole page and the fragment htmx fetches every
+ * poll interval, with the same parameters; it shows the start of each statement, and one session's whole statement
+ * has a page of its own.
  */
 @Controller
 class DashboardController {
@@ -84,29 +85,34 @@ class DashboardController {
 			return self + ": it records, alerts and guards nothing now, " + problem + ".";
 		}
 		return self + (leads.isEmpty() ? "; another replica records incidents, alerts and guards (see /api/v1/cluster)."
-				: "; it records incidents, alerts and guards for shard(s) " + leads + ".");
+				: "; it polls, records incidents, alerts and guards for shard(s) " + leads
+						+ ", and shows the other targets as the replicas that poll them publish them.");
 	}
 
 	@GetMapping("/")
-	String dashboard(@RequestParam(required = false) String target, Model model) {
-		live(target, model);
+	String dashboard(@RequestParam(required = false) String target, @RequestParam(required = false) String q,
+			@RequestParam(required = false) String sort, @RequestParam(required = false) String page,
+			@RequestParam(required = false) String size, Model model) {
+		live(target, TargetTable.Query.of(q, sort, page, size), model);
 		return "dashboard";
 	}
 
 	@GetMapping("/fragments/live")
-	String fragment(@RequestParam(required = false) String target, Model model) {
-		live(target, model);
+	String fragment(@RequestParam(required = false) String target, @RequestParam(required = false) String q,
+			@RequestParam(required = false) String sort, @RequestParam(required = false) String page,
+			@RequestParam(required = false) String size, Model model) {
+		live(target, TargetTable.Query.of(q, sort, page, size), model);
 		return "dashboard :: live";
 	}
 
-	private void live(String target, Model model) {
+	private void live(String target, TargetTable.Query table, Model model) {
 		String selected = (target == null || target.isBlank()) ? this.targets.names().get(0) : target;
 		TargetState state = this.targets.get(selected);
 		if (state == null) {
 			throw new ResponseStatusException(HttpStatus.NOT_FOUND, "unknown target '" + selected + "'");
 		}
-		model.addAttribute("targets",
-				TargetView.all(this.targets.all(), this.incidents::openCount, this.guard::problem, this.cluster));
+		model.addAttribute("table", TargetTable.page(
+				TargetView.all(this.targets.all(), this.incidents::openCount, this.guard::problem, this.cluster), table));
 		model.addAttribute("selected", selected);
 		model.addAttribute("refreshMillis", this.poll.interval().toMillis());
 		model.addAttribute("selectedState", TargetView.of(state, this.incidents.openCount(selected), this.cluster));

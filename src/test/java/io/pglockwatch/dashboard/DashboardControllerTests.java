@@ -218,7 +218,8 @@ class DashboardControllerTests {
 			.andExpect(status().isOk())
 			.andExpect(jsonPath("$.role").value("standby"))
 			.andExpect(jsonPath("$.replayLagSeconds").value(1.0))
-			.andExpect(jsonPath("$.replayWait").value(nullValue()));
+			.andExpect(jsonPath("$.replayWait").value(nullValue()))
+			.andExpect(jsonPath("$.longestWaitSeconds").value(0.0));
 	}
 
 	@Test
@@ -378,6 +379,64 @@ class DashboardControllerTests {
 		assertThat(html).contains("aria-label=\"blocking chain\"", "aria-label=\"blocked sessions\"", "pid 300",
 				"blocks <strong>20</strong> sessions", "pid 3001", "ShareLock", "and 10 more")
 			.doesNotContain("aria-label=\"queued sessions\"", "class=\"position\"");
+	}
+
+	@Test
+	void theTargetTableIsSearchedSortedAndPagedFromTheQueryAndEveryLinkKeepsThem() throws Exception {
+		SnapshotFixture fixture = new SnapshotFixture().name(20001, "public", "users")
+			.session(100, "reporting", "idle in transaction")
+			.session(200, "migrate", "active")
+			.holds(100, relation(20001), ACCESS_SHARE)
+			.waits(200, relation(20001), ACCESS_EXCLUSIVE, 75.5);
+		TargetStates.up(this.targets, "orders", fixture.graph());
+		String html = this.mvc.perform(get("/").param("q", "ORD").param("sort", "wait").param("page", "4")
+			.param("size", "20")
+			.with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+		// page 4 of 1 is the last page; the live part refreshes what is shown, the links keep search, order and size
+		assertThat(html).contains("1 target: 0 down, 0 with open incidents, 1 with lock waits", "1–1 of 1 matching",
+				"hx-get=\"/fragments/live?target=orders&amp;q=ORD&amp;sort=wait&amp;size=20\"",
+				"href=\"/?target=orders&amp;q=ORD&amp;sort=name&amp;size=20\"", "<td class=\"longest-wait\">1m 15s</td>",
+				"aria-sort=\"descending\"", "name=\"q\" value=\"ORD\"")
+			.doesNotContain("class=\"pages\"")
+			.containsOnlyOnce("aria-sort");
+		this.mvc.perform(get("/fragments/live").param("q", "ord").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andExpect(content().string(containsString("<section id=\"live\"")))
+			.andExpect(content().string(containsString("hx-get=\"/fragments/live?target=orders&amp;q=ord\"")));
+	}
+
+	/** What a person types in the search box comes back as text in the box and as data in every link. */
+	@Test
+	void aHostileSearchStaysTextAndEncodedInLinks() throws Exception {
+		TargetStates.down(this.targets, "orders", "Connection to db:5432 refused");
+		String q = "\"><script>alert(1)</script>&sort=name#";
+		String html = this.mvc.perform(get("/").param("q", q).with(user("sre").roles("VIEWER")))
+			.andExpect(status().isOk())
+			.andReturn()
+			.getResponse()
+			.getContentAsString(StandardCharsets.UTF_8);
+		assertThat(html).doesNotContain("<script>alert(1)")
+			.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;sort=name#\"",
+					"No target matches “&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;sort=name#”.",
+					"hx-get=\"/fragments/live?target=orders&amp;q=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E%26sort%3Dname%23\"",
+					"none of 1 matches");
+	}
+
+	@Test
+	void badTableParametersAre400sThatSayWhatIsAllowed() throws Exception {
+		this.mvc.perform(get("/").param("sort", "newest").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isBadRequest())
+			.andExpect(status().reason("sort must be one of trouble, name, waiters, wait, incidents, not 'newest'"));
+		this.mvc.perform(get("/fragments/live").param("size", "500").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isBadRequest())
+			.andExpect(status().reason("size must be a whole number from 10 to 200, not '500'"));
+		this.mvc.perform(get("/").param("page", "0").with(user("sre").roles("VIEWER")))
+			.andExpect(status().isBadRequest())
+			.andExpect(status().reason("page must be a whole number from 1, not '0'"));
 	}
 
 	@Test
