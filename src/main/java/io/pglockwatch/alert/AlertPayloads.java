@@ -14,6 +14,7 @@ import io.pglockwatch.alert.PagerDutyEvent.Link;
 import io.pglockwatch.alert.PagerDutyEvent.Payload;
 import io.pglockwatch.alert.WebhookPost.WebhookIncident;
 import io.pglockwatch.detect.DdlFacts;
+import io.pglockwatch.detect.GateAttempt;
 import io.pglockwatch.detect.Incident;
 import io.pglockwatch.detect.IncidentKind;
 import io.pglockwatch.detect.SessionFacts;
@@ -140,6 +141,10 @@ public final class AlertPayloads {
 			.append("; ")
 			.append(Math.max(incident.queueDepth(), incident.peakQueueDepth()))
 			.append(" sessions queued");
+		GateAttempt gate = GateAttempt.of(ddl.session().applicationName());
+		if (gate != null) {
+			text.append("; ").append(gate.describe()).append(", outlived its own limits");
+		}
 		if (incident.rootBlocker() != null) {
 			text.append("; root blocker ").append(who(incident.rootBlocker()));
 		}

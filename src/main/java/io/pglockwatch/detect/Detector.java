@@ -108,6 +108,11 @@ public final class Detector {
 			}
 		}
 		boolean qualifies = queue.queueDepth() >= rule.minQueued() && queue.waited().compareTo(rule.minWait()) >= 0;
+		if (GateAttempt.of(ddl.applicationName()) != null && queue.waited().compareTo(rule.gateGrace()) < 0) {
+			// the gate cancels its own statement long before this, and retries later: no page for a queue that ends
+			// by itself
+			qualifies = false;
+		}
 		boolean critical = queue.queueDepth() >= rule.criticalQueued() || queue.waited().compareTo(rule.criticalWait()) >= 0;
 		return new Finding(IncidentKind.DDL_LOCK_QUEUE, dedupKey(graph.target(), IncidentKind.DDL_LOCK_QUEUE, ddl), qualifies,
 				critical ? Severity.CRITICAL : Severity.WARNING,

@@ -42,7 +42,8 @@ public record DetectionProperties(@Valid @DefaultValue DdlQueue ddlQueue, @Valid
 			if (override.ddlQueue() != null) {
 				var o = override.ddlQueue();
 				d = new DdlQueue(or(o.minQueued(), d.minQueued()), or(o.minWait(), d.minWait()),
-						or(o.criticalQueued(), d.criticalQueued()), or(o.criticalWait(), d.criticalWait()));
+						or(o.criticalQueued(), d.criticalQueued()), or(o.criticalWait(), d.criticalWait()),
+						or(o.gateGrace(), d.gateGrace()));
 			}
 			if (override.blockingChain() != null) {
 				var o = override.blockingChain();
@@ -53,7 +54,8 @@ public record DetectionProperties(@Valid @DefaultValue DdlQueue ddlQueue, @Valid
 			}
 			resolve = or(override.resolveAfter(), resolve);
 		}
-		return new Thresholds(new Thresholds.DdlQueue(d.minQueued(), d.minWait(), d.criticalQueued(), d.criticalWait()),
+		return new Thresholds(new Thresholds.DdlQueue(d.minQueued(), d.minWait(), d.criticalQueued(), d.criticalWait(),
+				d.gateGrace()),
 				new Thresholds.BlockingChain(b.minBlocked(), b.minWait()), new Thresholds.IdleBlocker(minIdle), resolve);
 	}
 
@@ -66,11 +68,15 @@ public record DetectionProperties(@Valid @DefaultValue DdlQueue ddlQueue, @Valid
 	 * @param minWait how long the DDL itself has waited for its lock
 	 * @param criticalQueued escalate to critical at this queue depth ...
 	 * @param criticalWait ... or after this wait
+	 * @param gateGrace a DDL run by the pg-lockwatch gate (its {@code application_name} starts
+	 * {@code pglockwatch-gate}) opens an incident only once it has waited this long: the gate cancels its own
+	 * statement long before, unless something is wrong with it
 	 */
 	public record DdlQueue(@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("3") int minQueued,
 			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("2s") Duration minWait,
 			@Min(value = 1, message = AT_LEAST_ONE) @DefaultValue("20") int criticalQueued,
-			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("30s") Duration criticalWait) {
+			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("30s") Duration criticalWait,
+			@NotNull @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("10s") Duration gateGrace) {
 	}
 
 	/**

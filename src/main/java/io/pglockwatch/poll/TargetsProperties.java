@@ -138,11 +138,13 @@ public record TargetsProperties(@NotEmpty(message = NO_TARGET) List<@Valid Targe
 		 * @param minWait how long the DDL itself has waited for its lock
 		 * @param criticalQueued escalate to critical at this queue depth
 		 * @param criticalWait escalate to critical after this wait
+		 * @param gateGrace a DDL run by the pg-lockwatch gate opens an incident only once it has waited this long
 		 */
 		public record DdlQueueOverride(@Min(value = 1, message = AT_LEAST_ONE) Integer minQueued,
 				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration minWait,
 				@Min(value = 1, message = AT_LEAST_ONE) Integer criticalQueued,
-				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration criticalWait) {
+				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration criticalWait,
+				@DurationMin(millis = 0, message = NOT_NEGATIVE) Duration gateGrace) {
 		}
 
 		/**

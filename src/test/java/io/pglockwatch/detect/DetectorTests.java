@@ -55,6 +55,28 @@ class DetectorTests {
 			.satisfies((f) -> assertThat(f.severity()).isEqualTo(severity));
 	}
 
+	@ParameterizedTest(name = "{0}, DDL waited {1}s -> qualifies {2}")
+	@CsvSource({ "pglockwatch-gate V42 attempt 3/10, 5, false", "pglockwatch-gate V42 attempt 3/10, 9.999, false",
+			"pglockwatch-gate V42 attempt 3/10, 10, true", "pglockwatch-gate V42 attempt 3/10, 42, true",
+			"pglockwatch-gate watcher, 5, true", "migrate, 5, true" })
+	void aDdlTheGateRunsOpensNoIncidentUntilItOutlivesTheGateGrace(String application, double wait,
+			boolean qualifies) {
+		SnapshotFixture f = alterQueue(5, wait);
+		f.session(200, application, "active").query(200, "ALTER TABLE users ADD COLUMN note text");
+		assertThat(detect(f)).singleElement().satisfies((finding) -> assertThat(finding.qualifies()).isEqualTo(qualifies));
+	}
+
+	@Test
+	void theGatesApplicationNameNamesTheMigrationAndTheAttempt() {
+		assertThat(GateAttempt.of("pglockwatch-gate V42 attempt 3/10"))
+			.isEqualTo(new GateAttempt("V42", 3, 10));
+		assertThat(GateAttempt.of("pglockwatch-gate V42 attempt 3/10").describe())
+			.isEqualTo("migration V42, attempt 3/10 (pg-lockwatch gate)");
+		assertThat(GateAttempt.of("pglockwatch-gate watcher")).isNull();
+		assertThat(GateAttempt.of("migrate")).isNull();
+		assertThat(GateAttempt.of(null)).isNull();
+	}
+
 	@Test
 	void ddlFindingNamesTheDdlAndTheRootBlocker() {
 		Finding finding = detect(alterQueue(5, 42)).get(0);

@@ -71,7 +71,8 @@ class IncidentTimelineTests {
 				List.of(new TargetsProperties.Target("orders", "jdbc:postgresql://db:5432/app", null, null, null)),
 				QueryTextMode.REDACTED);
 		DetectionProperties detection = new DetectionProperties(
-				new DetectionProperties.DdlQueue(3, Duration.ofSeconds(2), 20, Duration.ofSeconds(30)),
+				new DetectionProperties.DdlQueue(3, Duration.ofSeconds(2), 20, Duration.ofSeconds(30),
+						Duration.ofSeconds(10)),
 				new DetectionProperties.BlockingChain(50, Duration.ofSeconds(30)),
 				new DetectionProperties.IdleBlocker(Duration.ofSeconds(30)), Duration.ofSeconds(10));
 		this.recorder = new IncidentRecorder(this.store,
