@@ -1,0 +1,3 @@
+-- expect: index-without-concurrently@3
+SET lock_timeout = '2s';
+CREATE INDEX orders_customer_idx ON orders (customer_id);

@@ -1,0 +1,3 @@
+-- expect: index-without-concurrently@3
+SET lock_timeout = '2s';
+REINDEX TABLE orders;

@@ -1,0 +1,3 @@
+-- expect: none
+-- V10__reindex.sql.conf sets executeInTransaction=false
+REINDEX INDEX CONCURRENTLY orders_customer_idx;

@@ -1,0 +1,2 @@
+-- expect: vacuum-full-or-cluster@2, strong-lock-without-lock-timeout@2
+VACUUM FULL orders;

@@ -1,0 +1,3 @@
+-- expect: none
+VACUUM (ANALYZE, VERBOSE) orders;
+ANALYZE customers;

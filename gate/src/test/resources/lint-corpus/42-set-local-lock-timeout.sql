@@ -1,0 +1,3 @@
+-- expect: none
+SET LOCAL lock_timeout = '3s';
+ALTER TABLE users ADD COLUMN nickname text;

@@ -1,0 +1,2 @@
+-- expect: strong-lock-without-lock-timeout@2
+TRUNCATE TABLE import_staging;
