@@ -70,6 +70,11 @@ public final class Cluster implements MeterBinder {
 		return this.leadership.watches(shardOf(target));
 	}
 
+	/** Whether this replica has run an election round since it started ({@link Leadership#settled()}). */
+	public boolean settled() {
+		return this.leadership.settled();
+	}
+
 	/** The fence to act for the target's shard with, or null when this replica does not lead that shard now. */
 	public Fence fence(String target) {
 		return fence(shardOf(target));

@@ -96,6 +96,9 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	private volatile boolean running;
 
+	/** Whether a round has run since start. */
+	private volatile boolean settled;
+
 	private List<LeadershipListener> listenerList = List.of();
 
 	private ThreadPoolTaskScheduler scheduler;
@@ -143,6 +146,14 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 	public boolean watches(int shard) {
 		// a tenure past its time is still held until the round that drops it: no moment without a poller in between
 		return this.tenures.get(shard) != null || this.watchedWhileStoreFails.get(shard) != 0;
+	}
+
+	/**
+	 * Whether a round has run since start: before it, nothing is known of which shards this replica leads, and its
+	 * targets are neither polled nor given up.
+	 */
+	public boolean settled() {
+		return this.settled;
 	}
 
 	/** The epoch of the lease this replica leads the shard with; empty when it does not lead it. */
@@ -244,6 +255,7 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 						ex.getMessage());
 			}
 			this.live = null;
+			this.settled = false;
 			stopped = this.scheduler;
 			this.scheduler = null;
 		}
@@ -316,10 +328,11 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 			}
 			else if (share != null) {
 				withdrawOffers();
+				if (share.takes(led)) {
+					watchExpiry();
+				}
 			}
-			else if (share != null && share.takes(led)) {
-				watchExpiry();
-			}
+			this.settled = true;
 		}
 	}
 

@@ -23,7 +23,19 @@ class FleetConfiguration {
 	/** A replica polls a target while it leads the target's shard (or led it when the store stopped answering). */
 	@Bean
 	TargetAssignment targetAssignment(Cluster cluster) {
-		return cluster::watches;
+		return new TargetAssignment() {
+
+			@Override
+			public boolean watches(String target) {
+				return cluster.watches(target);
+			}
+
+			@Override
+			public boolean settled() {
+				return cluster.settled();
+			}
+
+		};
 	}
 
 	@Bean

@@ -34,7 +34,7 @@ final class TargetStateMirror implements PollListener {
 	 * How far back each read reaches before the newest row it saw: a row is stamped when its transaction starts, so
 	 * one that commits after a read may be stamped before the newest row that read saw.
 	 */
-	private static final Duration OVERLAP = Duration.ofSeconds(5);
+	private static final Duration OVERLAP = Duration.ofSeconds(2);
 
 	private final Cluster cluster;
 

@@ -157,6 +157,14 @@ public final class IncidentRecorder implements PollListener, LeadershipListener,
 		return this.storeCounts.getOrDefault(target, 0);
 	}
 
+	/** A target this replica stops polling (another leads its shard now): its open-incident gauges go to 0. */
+	@Override
+	public void onWatch(String target, boolean watching) {
+		if (!watching && this.watched.containsKey(target)) {
+			recount(target, false);
+		}
+	}
+
 	@Override
 	public void onPoll(PollOutcome outcome) {
 		Watched watch = this.watched.get(outcome.target());

@@ -14,4 +14,12 @@ public interface TargetAssignment {
 	/** Whether this replica polls the target now. */
 	boolean watches(String target);
 
+	/**
+	 * Whether the assignment is known yet: before it is (a replica that has not run its first election round), a tick
+	 * neither polls the target nor gives it up, so a replica alone does not drop its targets' series for a moment.
+	 */
+	default boolean settled() {
+		return true;
+	}
+
 }

@@ -154,6 +154,9 @@ final class TargetPoller {
 	void tick() {
 		long now = this.nanoTime.getAsLong();
 		long due = this.firstTickNanos + this.ticks++ * this.poll.interval().toNanos();
+		if (!this.assignment.settled()) {
+			return;
+		}
 		if (!watch(this.assignment.watches(this.name))) {
 			// sessions a preflight or the guard opened on a target this replica does not poll close within a tick
 			this.connections.evictIdle();
