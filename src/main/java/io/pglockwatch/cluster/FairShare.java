@@ -14,10 +14,10 @@ import java.util.TreeMap;
  * ceiling takes a shard that a member below it would take, yet a shard is never left free for lack of a taker.</li>
  * <li>The member that leads the most (ties: the first name) hands one shard over per round when another member
  * needs it: it leads more than the ceiling while someone is below it, or more than the floor while someone is below
- * the floor. It does so only while every shard is led, that is once the shard it handed over before has been taken:
- * a shard already free goes to the needy member first, and two rich members do not both hand one over for the same
- * need. The shard goes to the {@link #recipient() neediest member}, which takes it from the rich member while that
- * one still leads it.</li>
+ * the floor. It does so only while every shard is led: a shard already free goes to the needy member first, and two
+ * rich members do not both hand one over for the same need. The shard goes to the {@link #recipient() neediest
+ * member}, which takes it from the rich member while that one still leads it; until then the offer stands, and the
+ * rich member makes no other ({@link Leadership}).</li>
  * </ul>
  *
  * @param shards the number of shards

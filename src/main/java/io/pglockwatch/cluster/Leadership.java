@@ -140,8 +140,10 @@ public final class Leadership implements SmartLifecycle, MeterBinder {
 
 	/**
 	 * Whether this replica polls the shard's targets: while it leads the shard, and after it stopped leading it because
-	 * the store does not answer, until the store answers again (nobody can lead then, and the targets' metrics and
-	 * live view go on from the replica that led them; it records, alerts and guards nothing meanwhile).
+	 * the store does not answer, until the store answers this replica again (when the store is out of reach for every
+	 * replica nobody can lead then, and the targets' metrics and live view go on from the replica that led them; when
+	 * only this replica lost it, the replica that takes the shard polls it too). It records, alerts and guards nothing
+	 * meanwhile.
 	 */
 	public boolean watches(int shard) {
 		// a tenure past its time is still held until the round that drops it: no moment without a poller in between
