@@ -249,7 +249,7 @@ public final class GateSettings {
 			}
 			positive(errors, "deadline", deadline);
 			positive(errors, "poll interval", pollInterval);
-			if (lockTimeout != null && maxVictimWait != null && lockTimeout.toMillis() > Integer.MAX_VALUE) {
+			if (lockTimeout != null && lockTimeout.toMillis() > Integer.MAX_VALUE) {
 				errors.add("pglockwatch.gate.lock-timeout must be below 24 days");
 			}
 			String url = monitorUrl == null ? "" : monitorUrl.strip();

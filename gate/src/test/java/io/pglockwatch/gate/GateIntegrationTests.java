@@ -88,6 +88,8 @@ class GateIntegrationTests {
 		}
 		System.out.println("index attempts: " + counter.before.size() + ", autocommit (outside a transaction): " + counter.autoCommit);
 		assertThat(counter.before.size()).isGreaterThan(1);
+		assertThat(counter.invalidIndexesAfterError).as("the failed attempts left an INVALID index").isNotEmpty()
+				.allMatch(count -> count == 1);
 		assertThat(counter.autoCommit).as("Flyway ran it outside a transaction").allMatch(autoCommit -> autoCommit);
 		assertThat(db.queryStrings("""
 				SELECT c.relname || ':' || i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -124,6 +126,8 @@ class GateIntegrationTests {
 		final List<String> applicationNames = Collections.synchronizedList(new ArrayList<>());
 		final List<Boolean> autoCommit = Collections.synchronizedList(new ArrayList<>());
 		final List<String> lockTimeouts = Collections.synchronizedList(new ArrayList<>());
+		/** After each failed attempt outside a transaction: the INVALID indexes it left. */
+		final List<Long> invalidIndexesAfterError = Collections.synchronizedList(new ArrayList<>());
 
 		@Override
 		public boolean supports(Event event, Context context) {
@@ -147,6 +151,21 @@ class GateIntegrationTests {
 					rows.next();
 					applicationNames.add(rows.getString(1));
 					lockTimeouts.add(rows.getString(2));
+				}
+				catch (java.sql.SQLException e) {
+					throw new IllegalStateException(e);
+				}
+			}
+			else if (event == Event.AFTER_EACH_MIGRATE_ERROR) {
+				try {
+					if (context.getConnection().getAutoCommit()) {
+						try (java.sql.Statement statement = context.getConnection().createStatement();
+								java.sql.ResultSet rows = statement.executeQuery(
+										"SELECT count(*) FROM pg_index WHERE NOT indisvalid")) {
+							rows.next();
+							invalidIndexesAfterError.add(rows.getLong(1));
+						}
+					}
 				}
 				catch (java.sql.SQLException e) {
 					throw new IllegalStateException(e);
