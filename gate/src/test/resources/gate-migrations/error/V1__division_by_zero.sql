@@ -1,0 +1,2 @@
+CREATE TABLE gate_error_probe (id int);
+SELECT 1 / 0;
