@@ -226,7 +226,8 @@ class LockMetrics implements MeterBinder, PollListener {
 					.register(registry));
 			}
 			this.overruns = Counter.builder("pglockwatch.poll.overruns")
-				.description("Ticks skipped because the target's previous poll was still running")
+				.description("Ticks skipped because the target's previous poll was still running, or because the tick ran "
+						+ "late, right after the previous one (a scheduler catching up)")
 				.tag("target", target)
 				.register(registry);
 			this.meters.addAll(this.failures.values());

@@ -84,8 +84,13 @@ final class TargetPoller {
 	/** Ticks so far; only the scheduler thread writes it. */
 	private long ticks;
 
-	/** Ticks that found the previous poll still running, since the last poll started. */
+	/** Ticks skipped (the previous poll still running, or a late tick right after the last), since the last poll. */
 	private long overruns;
+
+	/** Whether a tick has started a poll yet, and when the latest did; only the scheduler thread writes them. */
+	private boolean tickStarted;
+
+	private long lastTickStartNanos;
 
 	/** Whether this replica polls the target. */
 	private final TargetAssignment assignment;
@@ -162,6 +167,12 @@ final class TargetPoller {
 			this.connections.evictIdle();
 			return;
 		}
+		if (this.tickStarted && now - this.lastTickStartNanos < this.poll.interval().toNanos() * 3 / 4) {
+			// a late scheduler runs the ticks it missed back to back (the rate is fixed): the target was polled less
+			// than an interval ago, so this tick is skipped and counted rather than adding load when there is least
+			this.overruns++;
+			return;
+		}
 		Attempt running = this.current.get();
 		if (running != null && !running.workerDone) {
 			if (!running.burst) {
@@ -181,6 +192,8 @@ final class TargetPoller {
 		}
 		Attempt attempt = new Attempt(now, this.clock.instant(), due, this.overruns);
 		this.overruns = 0;
+		this.tickStarted = true;
+		this.lastTickStartNanos = now;
 		start(attempt);
 	}
 

@@ -135,6 +135,24 @@ class TargetPollerTests {
 	}
 
 	@Test
+	void ticksALateSchedulerRunsBackToBackAreSkippedAndCounted() {
+		TargetPoller poller = poller(2);
+		tickAt(poller, 0);
+		this.workers.runNext();
+		// the scheduler stalled for three intervals and now runs the ticks it missed, one right after another
+		tickAt(poller, 3);
+		this.workers.runNext();
+		tickAt(poller, 3.01);
+		tickAt(poller, 3.02);
+		assertThat(this.workers.pending()).isZero();
+		tickAt(poller, 4);
+		this.workers.runNext();
+
+		assertThat(this.outcomes).hasSize(3);
+		assertThat(this.outcomes).extracting(PollOutcome::overruns).containsExactly(0L, 0L, 2L);
+	}
+
+	@Test
 	void tickWhileThePollStillRunsIsSkippedAndCountedAsAnOverrun() {
 		TargetPoller poller = poller(5);
 		tickAt(poller, 0);
