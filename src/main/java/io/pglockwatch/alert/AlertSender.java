@@ -221,14 +221,15 @@ final class AlertSender implements SmartLifecycle, MeterBinder {
 			mark(id, () -> this.outbox.markSent(id, accepted.status(), accepted.at(), accepted.fence()));
 			this.unrecorded.remove(id);
 		});
+		// the events of the shards this replica leads, read once for all channels
+		List<String> led = (this.targets != null)
+				? this.targets.stream().filter((t) -> this.cluster.fence(t) != null).toList() : null;
+		boolean orphans = this.cluster.fence(0) != null;
 		// per channel, so a channel that is off, paused or over its rate never holds up another
 		for (AlertChannel channel : AlertChannel.values()) {
 			if (!enabled(channel) || paused(channel)) {
 				continue;
 			}
-			List<String> led = (this.targets != null)
-					? this.targets.stream().filter((t) -> this.cluster.fence(t) != null).toList() : null;
-			boolean orphans = this.cluster.fence(0) != null;
 			for (OutboxEntry entry : this.outbox.due(channel, this.clock.instant(), BATCH, led, orphans)) {
 				if (this.unrecorded.containsKey(entry.id())) {
 					continue;

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.pglockwatch.lint.SqlScript;
 import org.flywaydb.core.api.Location;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.configuration.Configuration;
@@ -75,65 +76,24 @@ final class MigrationStatements {
 		return null;
 	}
 
-	/** Splits SQL text into statements, dropping empty ones; keeps comments inside statements. */
+	/**
+	 * Splits SQL text into statements with the lint's reader of scripts, each from its first word (leading comments
+	 * left out) up to its semicolon; a script it cannot read (an unclosed string or comment) has none the gate knows.
+	 */
 	static List<String> split(String sql) {
-		List<String> statements = new ArrayList<>();
-		int start = 0;
-		int i = 0;
-		int n = sql.length();
-		int depth = 0;
-		while (i < n) {
-			char c = sql.charAt(i);
-			if (c == '\'' ) {
-				i = skipQuoted(sql, i, '\'');
-			}
-			else if (c == '"') {
-				i = skipQuoted(sql, i, '"');
-			}
-			else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-				int end = sql.indexOf('\n', i);
-				i = end < 0 ? n : end + 1;
-			}
-			else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-				i = skipBlockComment(sql, i);
-			}
-			else if (c == '$' && (i == 0 || !Character.isLetterOrDigit(sql.charAt(i - 1)) && sql.charAt(i - 1) != '_')) {
-				int close = sql.indexOf('$', i + 1);
-				String tag = close < 0 ? null : sql.substring(i, close + 1);
-				if (tag != null && tag.substring(1, tag.length() - 1).matches("[\\p{L}_][\\p{L}\\p{N}_]*|")) {
-					int end = sql.indexOf(tag, close + 1);
-					i = end < 0 ? n : end + tag.length();
-				}
-				else {
-					i++;
-				}
-			}
-			else if (c == '(') {
-				depth++;
-				i++;
-			}
-			else if (c == ')') {
-				depth = Math.max(0, depth - 1);
-				i++;
-			}
-			else if (c == ';' && depth == 0) {
-				add(statements, sql.substring(start, i));
-				i++;
-				start = i;
-			}
-			else {
-				i++;
-			}
+		try {
+			return SqlScript.parse(sql).stream().map((statement) -> statement.text().strip()).toList();
 		}
-		add(statements, sql.substring(start));
-		return statements;
+		catch (SqlScript.MalformedSqlException ex) {
+			return List.of();
+		}
 	}
 
 	/** The names of the indexes the statements create with CREATE INDEX CONCURRENTLY, as PostgreSQL stores them. */
 	static Set<String> concurrentIndexNames(List<String> statements) {
 		Set<String> names = new LinkedHashSet<>();
 		for (String statement : statements) {
-			Matcher m = CREATE_INDEX_CONCURRENTLY.matcher(withoutLeadingComments(statement));
+			Matcher m = CREATE_INDEX_CONCURRENTLY.matcher(statement);
 			if (m.find()) {
 				String name = m.group(1);
 				names.add(name.startsWith("\"") ? name.substring(1, name.length() - 1).replace("\"\"", "\"")
@@ -141,66 +101,6 @@ final class MigrationStatements {
 			}
 		}
 		return names;
-	}
-
-	static String withoutLeadingComments(String statement) {
-		String s = statement.strip();
-		while (true) {
-			if (s.startsWith("--")) {
-				int end = s.indexOf('\n');
-				s = end < 0 ? "" : s.substring(end + 1).strip();
-			}
-			else if (s.startsWith("/*")) {
-				int end = skipBlockComment(s, 0);
-				s = s.substring(Math.min(end, s.length())).strip();
-			}
-			else {
-				return s;
-			}
-		}
-	}
-
-	private static void add(List<String> statements, String statement) {
-		if (!withoutLeadingComments(statement).isEmpty()) {
-			statements.add(statement.strip());
-		}
-	}
-
-	private static int skipQuoted(String sql, int i, char quote) {
-		int j = i + 1;
-		while (j < sql.length()) {
-			if (sql.charAt(j) == quote) {
-				if (j + 1 < sql.length() && sql.charAt(j + 1) == quote) {
-					j += 2;
-					continue;
-				}
-				return j + 1;
-			}
-			j++;
-		}
-		return sql.length();
-	}
-
-	private static int skipBlockComment(String sql, int i) {
-		int depth = 0;
-		int j = i;
-		while (j < sql.length()) {
-			if (sql.startsWith("/*", j)) {
-				depth++;
-				j += 2;
-			}
-			else if (sql.startsWith("*/", j)) {
-				depth--;
-				j += 2;
-				if (depth == 0) {
-					return j;
-				}
-			}
-			else {
-				j++;
-			}
-		}
-		return sql.length();
 	}
 
 }

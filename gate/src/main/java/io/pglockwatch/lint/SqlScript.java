@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * Each statement keeps its tokens (comments and spaces dropped), the line and column it starts at, and the
  * {@code pglockwatch:allow} rules accepted for it.
  */
-final class SqlScript {
+public final class SqlScript {
 
 	/** {@code pglockwatch:allow rule-a, rule-b reason...}. */
 	private static final Pattern ALLOW = Pattern
@@ -63,7 +63,7 @@ final class SqlScript {
 	 * @param allowed rule ids accepted by {@code pglockwatch:allow} comments for it, with the reason given (may be
 	 * empty)
 	 */
-	record Statement(String text, List<Token> tokens, int line, int column, Map<String, String> allowed) {
+	public record Statement(String text, List<Token> tokens, int line, int column, Map<String, String> allowed) {
 
 		/** The statement on one line, cut at {@code max} characters. */
 		String excerpt(int max) {
@@ -86,7 +86,7 @@ final class SqlScript {
 	}
 
 	/** The text cannot be read: an unterminated string, quoted name or comment. */
-	static final class MalformedSqlException extends RuntimeException {
+	public static final class MalformedSqlException extends RuntimeException {
 
 		final int line;
 
@@ -118,7 +118,7 @@ final class SqlScript {
 	 * Splits {@code sql} into statements.
 	 * @throws MalformedSqlException when a string, quoted name or comment is not closed
 	 */
-	static List<Statement> parse(String sql) {
+	public static List<Statement> parse(String sql) {
 		return new SqlScript(sql).statements();
 	}
 
